@@ -1,0 +1,137 @@
+//! MessagePack encoding and strict decoding of [`crate::protocol`] messages.
+//!
+//! One WebSocket binary frame carries exactly one message. Decoding is strict on
+//! purpose: a frame over the size limit, trailing bytes after the message, or a field
+//! outside its allowed range is an error, not something to guess around, so the
+//! server can close the socket with a precise code and reason.
+
+use std::io::{Cursor, Write};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::limits::{MAX_CLIENT_MESSAGE_BYTES, MAX_NAME_CHARS, MAX_SESSION_CODE_CHARS};
+use crate::protocol::{ClientMessage, Hello, ServerMessage};
+
+/// Why a frame is not a valid message.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// Larger than the receiver accepts.
+    #[error("message of {len} bytes is over the {max}-byte limit")]
+    TooLarge {
+        /// The frame's size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not MessagePack, or not the shape of any message.
+    #[error("not a valid message: {0}")]
+    Malformed(#[from] rmp_serde::decode::Error),
+    /// A valid message followed by more bytes: one message per frame.
+    #[error("{0} unexpected bytes after the message")]
+    TrailingBytes(usize),
+    /// Well-formed, but a field is out of its allowed range.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// Why a message could not be encoded. With the types of this crate it only happens
+/// when the writer fails.
+#[derive(Debug, thiserror::Error)]
+#[error("could not encode message: {0}")]
+pub struct EncodeError(#[from] rmp_serde::encode::Error);
+
+/// Encodes a client message into a new buffer (clients send few, small messages).
+pub fn encode_client(message: &ClientMessage) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::with_capacity(16);
+    encode(message, &mut out)?;
+    Ok(out)
+}
+
+/// Encodes a server message into `out`. The server passes a reused buffer, so encoding
+/// a tick's delta allocates nothing once the buffer has grown to size.
+pub fn encode_server<W: Write + ?Sized>(
+    message: &ServerMessage<'_>,
+    out: &mut W,
+) -> Result<(), EncodeError> {
+    encode(message, out)
+}
+
+fn encode<T: Serialize + ?Sized, W: Write + ?Sized>(
+    message: &T,
+    out: &mut W,
+) -> Result<(), EncodeError> {
+    message.serialize(&mut rmp_serde::Serializer::new(out))?;
+    Ok(())
+}
+
+/// Decodes and validates one client frame.
+pub fn decode_client(frame: &[u8]) -> Result<ClientMessage, DecodeError> {
+    if frame.len() > MAX_CLIENT_MESSAGE_BYTES {
+        return Err(DecodeError::TooLarge {
+            len: frame.len(),
+            max: MAX_CLIENT_MESSAGE_BYTES,
+        });
+    }
+    let message: ClientMessage = decode_exact(frame)?;
+    if let ClientMessage::Hello(hello) = &message {
+        validate_hello(hello)?;
+    }
+    Ok(message)
+}
+
+/// Decodes one server frame into owned values.
+pub fn decode_server(frame: &[u8]) -> Result<ServerMessage<'static>, DecodeError> {
+    decode_exact(frame)
+}
+
+fn decode_exact<T: DeserializeOwned>(frame: &[u8]) -> Result<T, DecodeError> {
+    let mut de = rmp_serde::Deserializer::new(Cursor::new(frame));
+    let value = T::deserialize(&mut de)?;
+    let consumed = usize::try_from(de.get_ref().position()).unwrap_or(usize::MAX);
+    match frame.len().saturating_sub(consumed) {
+        0 => Ok(value),
+        extra => Err(DecodeError::TrailingBytes(extra)),
+    }
+}
+
+fn validate_hello(hello: &Hello) -> Result<(), DecodeError> {
+    if hello.name.chars().count() > MAX_NAME_CHARS {
+        return Err(DecodeError::Invalid {
+            field: "name",
+            reason: "longer than 24 characters",
+        });
+    }
+    if hello.name.chars().any(char::is_control) {
+        return Err(DecodeError::Invalid {
+            field: "name",
+            reason: "contains control characters",
+        });
+    }
+    if let Some(code) = &hello.session {
+        if code.chars().count() > MAX_SESSION_CODE_CHARS {
+            return Err(DecodeError::Invalid {
+                field: "session",
+                reason: "longer than 16 characters",
+            });
+        }
+        if !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(DecodeError::Invalid {
+                field: "session",
+                reason: "only letters, digits, '-' and '_' are allowed",
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,306 @@
+//! Round trips of every message, golden bytes that pin the wire format, and sizes.
+
+use std::borrow::Cow;
+
+use super::*;
+use crate::protocol::*;
+
+fn sample_snapshot() -> Snapshot {
+    Snapshot {
+        tick: Tick(42),
+        spawns: vec![
+            Spawn {
+                id: EntityId(1),
+                kind: EntityKind::Ball,
+                radius: 120,
+                name: String::new(),
+            },
+            Spawn {
+                id: EntityId(7),
+                kind: EntityKind::Player,
+                radius: 160,
+                name: "ada".into(),
+            },
+        ],
+        states: vec![
+            EntityState {
+                id: EntityId(1),
+                x: 800,
+                y: 640,
+                vx: -13,
+                vy: 40,
+            },
+            EntityState {
+                id: EntityId(7),
+                x: 16000,
+                y: 9600,
+                vx: 53,
+                vy: 0,
+            },
+        ],
+        acks: vec![Ack {
+            id: EntityId(7),
+            seq: 3,
+        }],
+        scores: vec![Score {
+            id: EntityId(7),
+            points: 2,
+        }],
+        round: RoundState {
+            number: 1,
+            phase: RoundPhase::Playing,
+            ends_at: Tick(2700),
+        },
+    }
+}
+
+fn sample_delta(moving: u32) -> Delta {
+    Delta {
+        tick: Tick(43),
+        spawned: vec![],
+        moved: (0..moving)
+            .map(|i| EntityState {
+                id: EntityId(i + 1),
+                x: 1000 + i as i32 * 300,
+                y: 30000 - i as i32 * 250,
+                vx: 53 - (i % 107) as i32,
+                vy: -40 + (i % 81) as i32,
+            })
+            .collect(),
+        removed: vec![],
+        acks: vec![],
+        scores: vec![],
+        events: vec![],
+    }
+}
+
+fn server_round_trip(message: ServerMessage<'_>) {
+    let mut bytes = Vec::new();
+    encode_server(&message, &mut bytes).expect("encoding into a Vec cannot fail");
+    let back = decode_server(&bytes).expect("what we encode must decode");
+    assert_eq!(back, message, "server message must survive a round trip");
+}
+
+fn client_round_trip(message: ClientMessage) {
+    let bytes = encode_client(&message).expect("encoding into a Vec cannot fail");
+    let back = decode_client(&bytes).expect("what we encode must decode");
+    assert_eq!(back, message, "client message must survive a round trip");
+}
+
+#[test]
+fn every_client_message_round_trips() {
+    client_round_trip(ClientMessage::Hello(Hello {
+        name: "Zoë".into(),
+        session: Some("ABC-12".into()),
+        role: Role::Player,
+    }));
+    client_round_trip(ClientMessage::Hello(Hello {
+        name: String::new(),
+        session: None,
+        role: Role::Spectator,
+    }));
+    client_round_trip(ClientMessage::Move(Move {
+        seq: u32::MAX,
+        dx: -127,
+        dy: 127,
+    }));
+    client_round_trip(ClientMessage::Ping(Ping {
+        client_time: 123_456,
+    }));
+}
+
+#[test]
+fn every_server_message_round_trips() {
+    let snapshot = sample_snapshot();
+    server_round_trip(ServerMessage::Welcome(Welcome {
+        you: Some(EntityId(7)),
+        session: Cow::Borrowed("lobby"),
+        tick_hz: 30,
+        arena: ArenaInfo {
+            width: 32000,
+            height: 32000,
+            round_ticks: 2700,
+            intermission_ticks: 150,
+        },
+        reconnect_token: Cow::Borrowed("00112233445566778899aabbccddeeff"),
+        snapshot: Cow::Borrowed(&snapshot),
+    }));
+    server_round_trip(ServerMessage::Snapshot(Cow::Borrowed(&snapshot)));
+    let mut delta = sample_delta(3);
+    delta.spawned.push(Spawn {
+        id: EntityId(9),
+        kind: EntityKind::Player,
+        radius: 160,
+        name: "bo".into(),
+    });
+    delta.removed.push(EntityId(4));
+    delta.acks.push(Ack {
+        id: EntityId(7),
+        seq: 9,
+    });
+    delta.scores.push(Score {
+        id: EntityId(7),
+        points: 3,
+    });
+    delta.events = vec![
+        GameEvent::Collided {
+            a: EntityId(1),
+            b: EntityId(7),
+        },
+        GameEvent::Still { id: EntityId(7) },
+        GameEvent::PlayerJoined {
+            id: EntityId(9),
+            name: "bo".into(),
+        },
+        GameEvent::PlayerLeft { id: EntityId(4) },
+        GameEvent::RoundStarted {
+            number: 2,
+            ends_at: Tick(5000),
+        },
+        GameEvent::RoundEnded {
+            number: 1,
+            scores: vec![Score {
+                id: EntityId(7),
+                points: 3,
+            }],
+        },
+    ];
+    server_round_trip(ServerMessage::Delta(Cow::Borrowed(&delta)));
+    server_round_trip(ServerMessage::Pong(Pong {
+        client_time: 99,
+        tick: Tick(43),
+    }));
+}
+
+/// These bytes are the contract with every client: change them only with a new
+/// subprotocol version (`arena.v2`), and update docs/PROTOCOL.md with them.
+#[test]
+fn golden_bytes_pin_the_wire_format() {
+    let cases: [(ClientMessage, &str); 3] = [
+        (
+            ClientMessage::Move(Move {
+                seq: 1,
+                dx: 127,
+                dy: 0,
+            }),
+            "81a4 4d6f7665 93 01 7f 00",
+        ),
+        (
+            ClientMessage::Ping(Ping { client_time: 1000 }),
+            "81a4 50696e67 91 cd03e8",
+        ),
+        (
+            ClientMessage::Hello(Hello {
+                name: "ada".into(),
+                session: None,
+                role: Role::Player,
+            }),
+            "81a5 48656c6c6f 93 a3616461 c0 a6506c61796572",
+        ),
+    ];
+    for (message, hex) in cases {
+        let bytes = encode_client(&message).expect("encoding into a Vec cannot fail");
+        assert_eq!(
+            to_hex(&bytes),
+            hex.replace(' ', ""),
+            "wire bytes of {message:?}"
+        );
+    }
+    let mut bytes = Vec::new();
+    let pong = ServerMessage::Pong(Pong {
+        client_time: 1000,
+        tick: Tick(7),
+    });
+    encode_server(&pong, &mut bytes).expect("encoding into a Vec cannot fail");
+    assert_eq!(
+        to_hex(&bytes),
+        "81a4506f6e6792cd03e807",
+        "wire bytes of {pong:?}"
+    );
+}
+
+#[test]
+fn a_delta_of_100_moving_entities_stays_under_1400_bytes() {
+    let delta = sample_delta(100);
+    let mut bytes = Vec::new();
+    encode_server(&ServerMessage::Delta(Cow::Borrowed(&delta)), &mut bytes)
+        .expect("encoding into a Vec cannot fail");
+    // Each entity is [id, x, y, vx, vy]: 1 + 1..3 + 3 + 3 + 1..2 + 1..2 bytes.
+    assert!(
+        bytes.len() <= 1400,
+        "100 moving entities took {} bytes",
+        bytes.len()
+    );
+    let empty = Delta {
+        tick: Tick(43),
+        ..Delta::default()
+    };
+    let mut bytes = Vec::new();
+    encode_server(&ServerMessage::Delta(Cow::Borrowed(&empty)), &mut bytes)
+        .expect("encoding into a Vec cannot fail");
+    // {"Delta": [tick, [], [], [], [], [], []]}
+    assert_eq!(bytes.len(), 15, "a quiet tick costs 15 bytes");
+}
+
+#[test]
+fn garbage_is_malformed() {
+    for frame in [
+        &b"\xc1"[..],
+        b"hello",
+        b"",
+        b"\x81\x09\x90",
+        b"\x81\x01\x93\x01\xcc\xff\x00",
+    ] {
+        assert!(
+            matches!(decode_client(frame), Err(DecodeError::Malformed(_))),
+            "{frame:?} must be refused as malformed"
+        );
+    }
+}
+
+#[test]
+fn one_message_per_frame() {
+    let mut bytes = encode_client(&ClientMessage::Ping(Ping { client_time: 1 })).expect("encodes");
+    bytes.push(0);
+    assert!(matches!(
+        decode_client(&bytes),
+        Err(DecodeError::TrailingBytes(1))
+    ));
+}
+
+#[test]
+fn oversized_frames_are_refused_before_decoding() {
+    let frame = vec![0u8; crate::limits::MAX_CLIENT_MESSAGE_BYTES + 1];
+    assert!(matches!(
+        decode_client(&frame),
+        Err(DecodeError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn hello_fields_are_validated() {
+    let hello = |name: &str, session: Option<&str>| {
+        encode_client(&ClientMessage::Hello(Hello {
+            name: name.into(),
+            session: session.map(Into::into),
+            role: Role::Player,
+        }))
+        .expect("encodes")
+    };
+    assert!(decode_client(&hello("x".repeat(24).as_str(), Some("room_1-A"))).is_ok());
+    for (frame, field) in [
+        (hello(&"x".repeat(25), None), "name"),
+        (hello("bad\u{7}", None), "name"),
+        (hello("ok", Some("has space")), "session"),
+        (hello("ok", Some(&"a".repeat(17))), "session"),
+    ] {
+        match decode_client(&frame) {
+            Err(DecodeError::Invalid { field: got, .. }) => assert_eq!(got, field),
+            other => panic!("expected an invalid {field}, got {other:?}"),
+        }
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,40 @@
+//! Constants that both ends of a socket must agree on.
+//!
+//! They live here rather than in the server so that a client built against this crate
+//! cannot send a message the server is bound to refuse.
+
+/// The WebSocket subprotocol a client offers in `Sec-WebSocket-Protocol`. Bumped when
+/// the wire format changes incompatibly, so an old page fails at the handshake with a
+/// clear HTTP error instead of decoding garbage.
+pub const SUBPROTOCOL: &str = "arena.v1";
+
+/// The largest client message the server accepts, in bytes. Client messages are tiny
+/// (a `Move` is under 10 bytes, a `Hello` under 60), so anything bigger is abuse or a
+/// bug and is answered with close code 1009.
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 256;
+
+/// The longest display name, in characters.
+pub const MAX_NAME_CHARS: usize = 24;
+
+/// The longest session code, in characters.
+pub const MAX_SESSION_CODE_CHARS: usize = 16;
+
+/// The session a `Hello` without a code (or with an empty one) joins.
+pub const DEFAULT_SESSION: &str = "lobby";
+
+/// WebSocket close codes the server uses, so that clients can tell apart a refusal they
+/// should show the player from one that is their own bug.
+pub mod close_code {
+    /// The server is shutting down; a client may reconnect later.
+    pub const GOING_AWAY: u16 = 1001;
+    /// A text frame arrived: the protocol is binary only.
+    pub const UNSUPPORTED_DATA: u16 = 1003;
+    /// A binary frame did not decode as a valid client message.
+    pub const INVALID_PAYLOAD: u16 = 1007;
+    /// The message was valid but not allowed now (for example a `Move` before `Hello`).
+    pub const POLICY_VIOLATION: u16 = 1008;
+    /// A frame larger than [`super::MAX_CLIENT_MESSAGE_BYTES`].
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// The session already holds its maximum number of players.
+    pub const SESSION_FULL: u16 = 4001;
+}
