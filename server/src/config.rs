@@ -1,0 +1,280 @@
+//! The game's tunables: what they are, where they come from, and which values make sense.
+//!
+//! `assets/arena.toml` is compiled into the binary and is the only place defaults are
+//! written down; a `--config` file is merged over it key by key, so a scenario file
+//! names only what it changes.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The built-in defaults, straight from the repository's `assets/arena.toml`.
+const BUILTIN: &str = include_str!("../../assets/arena.toml");
+
+/// Everything a game session and its network layer can be tuned by.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tunables {
+    /// Simulation steps (and deltas) per second.
+    pub tick_hz: u16,
+    /// Seed of the per-session random numbers.
+    pub seed: u64,
+    /// The playing field.
+    pub arena: ArenaTunables,
+    /// Player bodies and the per-session cap.
+    pub players: PlayerTunables,
+    /// The NPC balls.
+    pub balls: BallTunables,
+    /// Round timing.
+    pub round: RoundTunables,
+    /// Session lifecycle.
+    pub sessions: SessionTunables,
+    /// Per-connection buffering.
+    pub network: NetworkTunables,
+}
+
+/// The playing field, a rectangle from (0, 0) to (width, height).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArenaTunables {
+    /// Width in units.
+    pub width: f32,
+    /// Height in units.
+    pub height: f32,
+}
+
+/// Player bodies.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlayerTunables {
+    /// Radius in units.
+    pub radius: f32,
+    /// Speed at full input, in units per second.
+    pub speed: f32,
+    /// Players allowed in one session.
+    pub max_per_session: u32,
+}
+
+/// The NPC balls.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallTunables {
+    /// Balls per session.
+    pub count: u32,
+    /// Radius in units.
+    pub radius: f32,
+    /// Slowest speed, in units per second; a pushed ball never goes slower.
+    pub min_speed: f32,
+    /// Fastest speed, in units per second; a pushed ball never goes faster.
+    pub max_speed: f32,
+}
+
+/// Round timing.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoundTunables {
+    /// Seconds of play in a round.
+    pub length_s: f32,
+    /// Seconds between rounds.
+    pub intermission_s: f32,
+}
+
+/// Session lifecycle.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionTunables {
+    /// Seconds an empty session lives on before it is dropped.
+    pub empty_timeout_s: f32,
+}
+
+/// Per-connection buffering.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkTunables {
+    /// Frames queued per connection before its deltas are dropped.
+    pub outbox_frames: usize,
+    /// SO_SNDBUF of accepted sockets in bytes; 0 keeps the kernel's autotuning.
+    pub send_buffer_bytes: u32,
+}
+
+/// Why the tunables could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not TOML, or names an unknown key, or a value of the wrong type.
+    #[error("config {origin}: {source}")]
+    Parse {
+        /// The file, or "built-in defaults".
+        origin: String,
+        /// Why.
+        source: toml::de::Error,
+    },
+    /// A value is out of its sensible range.
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+impl Tunables {
+    /// The built-in defaults.
+    pub fn builtin() -> Result<Tunables, ConfigError> {
+        let table = parse_table(BUILTIN, "built-in defaults")?;
+        Tunables::from_table(table, "built-in defaults")
+    }
+
+    /// The built-in defaults with the TOML file at `path` merged over them.
+    pub fn load(path: &Path) -> Result<Tunables, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let origin = path.display().to_string();
+        Tunables::merged(&text, &origin)
+    }
+
+    /// The built-in defaults with `overrides` (TOML text) merged over them.
+    pub fn merged(overrides: &str, origin: &str) -> Result<Tunables, ConfigError> {
+        let mut table = parse_table(BUILTIN, "built-in defaults")?;
+        merge(&mut table, parse_table(overrides, origin)?);
+        Tunables::from_table(table, origin)
+    }
+
+    fn from_table(table: toml::Table, origin: &str) -> Result<Tunables, ConfigError> {
+        let tunables = Tunables::deserialize(table).map_err(|source| ConfigError::Parse {
+            origin: origin.to_owned(),
+            source,
+        })?;
+        tunables.validate()?;
+        Ok(tunables)
+    }
+
+    /// Checks the values a simulation cannot run with. Called by every constructor;
+    /// call it again after changing fields by hand.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |why: String| Err(ConfigError::Invalid(why));
+        if !(1..=240).contains(&self.tick_hz) {
+            return fail(format!("tick_hz must be 1 to 240, not {}", self.tick_hz));
+        }
+        let positive = [
+            ("arena.width", self.arena.width),
+            ("arena.height", self.arena.height),
+            ("players.radius", self.players.radius),
+            ("balls.radius", self.balls.radius),
+            ("round.length_s", self.round.length_s),
+        ];
+        for (name, value) in positive {
+            if !(value.is_finite() && value > 0.0) {
+                return fail(format!("{name} must be a positive number, not {value}"));
+            }
+        }
+        let non_negative = [
+            ("players.speed", self.players.speed),
+            ("balls.min_speed", self.balls.min_speed),
+            ("round.intermission_s", self.round.intermission_s),
+            ("sessions.empty_timeout_s", self.sessions.empty_timeout_s),
+        ];
+        for (name, value) in non_negative {
+            if !(value.is_finite() && value >= 0.0) {
+                return fail(format!("{name} must be zero or more, not {value}"));
+            }
+        }
+        if !(self.balls.max_speed.is_finite() && self.balls.max_speed >= self.balls.min_speed) {
+            return fail("balls.max_speed must be at least balls.min_speed".into());
+        }
+        let widest = 4.0 * self.players.radius.max(self.balls.radius);
+        if self.arena.width < widest || self.arena.height < widest {
+            return fail(format!(
+                "the arena must be at least {widest} units on each side"
+            ));
+        }
+        if self.network.outbox_frames < 2 {
+            return fail("network.outbox_frames must be at least 2".into());
+        }
+        Ok(())
+    }
+
+    /// Seconds per tick.
+    pub fn tick_seconds(&self) -> f32 {
+        1.0 / f32::from(self.tick_hz)
+    }
+
+    /// A duration in seconds as a whole number of ticks (at least one).
+    pub fn ticks(&self, seconds: f32) -> u32 {
+        ((seconds * f32::from(self.tick_hz)).round() as u32).max(1)
+    }
+}
+
+fn parse_table(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
+    text.parse::<toml::Table>()
+        .map_err(|source| ConfigError::Parse {
+            origin: origin.to_owned(),
+            source,
+        })
+}
+
+/// Merges `over` into `base`: tables recursively, any other value replaces.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(over_table)) => {
+                merge(base_table, over_table);
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_defaults_load_and_are_valid() {
+        let tunables = Tunables::builtin().expect("assets/arena.toml must be valid");
+        assert_eq!(tunables.tick_hz, 30);
+        assert_eq!(tunables.ticks(1.0), 30);
+    }
+
+    #[test]
+    fn overrides_merge_key_by_key() {
+        let tunables = Tunables::merged("tick_hz = 60\n[balls]\ncount = 3\n", "test")
+            .expect("a partial override is valid");
+        assert_eq!(tunables.tick_hz, 60);
+        assert_eq!(tunables.balls.count, 3);
+        assert_eq!(
+            tunables.balls.radius, 15.0,
+            "keys not named keep their default"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(matches!(
+            Tunables::merged("[balls]\ncolour = 1\n", "test"),
+            Err(ConfigError::Parse { .. })
+        ));
+        assert!(matches!(
+            Tunables::merged("tick_hz = 0\n", "test"),
+            Err(ConfigError::Invalid(_))
+        ));
+        assert!(matches!(
+            Tunables::merged("[balls]\nmin_speed = 10\nmax_speed = 5\n", "test"),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn a_missing_file_is_a_clear_error() {
+        let err = Tunables::load(Path::new("/nonexistent/arena.toml"))
+            .expect_err("a missing file cannot load");
+        assert!(err.to_string().contains("/nonexistent/arena.toml"), "{err}");
+    }
+}

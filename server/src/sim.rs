@@ -1,0 +1,341 @@
+//! The game simulation: one bevy_ecs `World` and `Schedule` per session.
+//!
+//! Nothing here does I/O or reads a clock: the caller steps the simulation at its tick
+//! rate and passes inputs in, so a simulation with the same seed and inputs replays
+//! the same game (the test below checks it). Systems run in the order of [`TickSet`].
+
+mod broad_phase;
+mod collision;
+mod movement;
+mod replication;
+mod round;
+mod spawn;
+mod state;
+mod steering;
+mod still;
+#[cfg(test)]
+mod test_world;
+
+use std::collections::HashMap;
+
+use arena_shared::protocol::{ArenaInfo, Delta, EntityId, GameEvent, RoundState, Snapshot, Tick};
+use arena_shared::quantize::{direction_from_wire, position_to_wire};
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
+use glam::Vec2;
+
+pub use broad_phase::UniformGrid;
+pub use replication::{DRIFT_QUANTA, extrapolate};
+
+use collision::Contacts;
+use replication::{Outbound, Replica, Replicated};
+use round::Round;
+use state::{
+    Ball, Body, Clock, Motion, NetId, Player, Position, Rules, Score, SimRng, Steering, TickEvents,
+    Velocity,
+};
+
+use crate::config::Tunables;
+
+/// The stages of a tick, in the order they run.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TickSet {
+    /// Inputs become velocities.
+    Input,
+    /// Bodies move and are kept inside the arena.
+    Simulate,
+    /// Stopped players, then touching bodies: response and `Collided` events.
+    Detect,
+    /// New contacts score; rounds end and start.
+    Score,
+    /// The tick's delta is built from what changed.
+    Replicate,
+}
+
+#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
+struct TickSchedule;
+
+/// Players weigh four balls: they push balls around more than balls push them.
+const PLAYER_INV_MASS: f32 = 0.25;
+const BALL_INV_MASS: f32 = 1.0;
+
+/// One session's game.
+pub struct Simulation {
+    world: World,
+    schedule: Schedule,
+    /// Network id to ECS entity, for inputs and removals.
+    index: HashMap<EntityId, Entity>,
+    next_id: u32,
+    snapshot_query: QueryState<(Replicated, &'static Replica)>,
+}
+
+impl Simulation {
+    /// A new game with its balls placed and round 1 started.
+    pub fn new(tunables: &Tunables, seed: u64) -> Simulation {
+        let rules = Rules::from_tunables(tunables);
+        let mut world = World::new();
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let round = Round {
+            number: 1,
+            phase: arena_shared::protocol::RoundPhase::Playing,
+            ends_at: Tick(rules.round_ticks),
+        };
+        let mut events = TickEvents::default();
+        events.0.push(GameEvent::RoundStarted {
+            number: 1,
+            ends_at: round.ends_at,
+        });
+
+        let mut index = HashMap::new();
+        let mut placed: Vec<(Vec2, f32)> = Vec::with_capacity(rules.ball_count as usize);
+        for n in 0..rules.ball_count {
+            let id = EntityId(n + 1);
+            let at = spawn::free_spot(&mut rng, &rules, rules.ball_radius, placed.iter().copied());
+            placed.push((at, rules.ball_radius));
+            let entity = world
+                .spawn((
+                    NetId(id),
+                    Position(at),
+                    Velocity(spawn::ball_velocity(&mut rng, &rules)),
+                    Body {
+                        radius: rules.ball_radius,
+                        inv_mass: BALL_INV_MASS,
+                    },
+                    Ball,
+                    Replica::default(),
+                ))
+                .id();
+            index.insert(id, entity);
+        }
+
+        world.insert_resource(Clock::default());
+        world.insert_resource(rules);
+        world.insert_resource(round);
+        world.insert_resource(events);
+        world.insert_resource(SimRng(rng));
+        world.insert_resource(Contacts::default());
+        world.insert_resource(Outbound::default());
+
+        let mut schedule = Schedule::new(TickSchedule);
+        schedule.set_executor(SingleThreadedExecutor::new());
+        schedule.configure_sets(
+            (
+                TickSet::Input,
+                TickSet::Simulate,
+                TickSet::Detect,
+                TickSet::Score,
+                TickSet::Replicate,
+            )
+                .chain(),
+        );
+        schedule.add_systems((
+            steering::steer_players.in_set(TickSet::Input),
+            (movement::integrate, movement::confine_to_arena)
+                .chain()
+                .in_set(TickSet::Simulate),
+            (still::detect_still, collision::resolve_collisions)
+                .chain()
+                .in_set(TickSet::Detect),
+            (round::score_contacts, round::run_round)
+                .chain()
+                .in_set(TickSet::Score),
+            replication::build_delta.in_set(TickSet::Replicate),
+        ));
+        let snapshot_query = world.query();
+
+        Simulation {
+            world,
+            schedule,
+            index,
+            next_id: tunables.balls.count + 1,
+            snapshot_query,
+        }
+    }
+
+    /// The last computed tick (0 before the first step).
+    pub fn tick(&self) -> Tick {
+        self.world.resource::<Clock>().tick
+    }
+
+    /// The arena's fixed facts, as clients get them in `Welcome`.
+    pub fn arena_info(&self) -> ArenaInfo {
+        let rules = self.rules();
+        ArenaInfo {
+            width: position_to_wire(rules.arena.x),
+            height: position_to_wire(rules.arena.y),
+            round_ticks: rules.round_ticks,
+            intermission_ticks: rules.intermission_ticks,
+        }
+    }
+
+    fn rules(&self) -> &Rules {
+        self.world.resource::<Rules>()
+    }
+
+    /// How many players are in the game.
+    pub fn player_count(&self) -> usize {
+        self.index.len() - self.rules().ball_count as usize
+    }
+
+    fn allocate_id(&mut self) -> EntityId {
+        let id = EntityId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    /// Adds a player at a free spot; it appears (with a `PlayerJoined` event) in the
+    /// next delta.
+    pub fn spawn_player(&mut self, name: &str) -> EntityId {
+        let id = self.allocate_id();
+        let rules = self.rules().clone();
+        let mut occupied = self.world.query::<(&Position, &Body)>();
+        let spots: Vec<(Vec2, f32)> = occupied
+            .iter(&self.world)
+            .map(|(p, b)| (p.0, b.radius))
+            .collect();
+        let at = {
+            let mut rng = self.world.resource_mut::<SimRng>();
+            spawn::free_spot(&mut rng.0, &rules, rules.player_radius, spots.into_iter())
+        };
+        let entity = self
+            .world
+            .spawn((
+                NetId(id),
+                Position(at),
+                Velocity::default(),
+                Body {
+                    radius: rules.player_radius,
+                    inv_mass: PLAYER_INV_MASS,
+                },
+                Player {
+                    name: name.to_owned(),
+                },
+                Steering::default(),
+                Score::default(),
+                Motion::default(),
+                Replica::default(),
+            ))
+            .id();
+        self.index.insert(id, entity);
+        self.world
+            .resource_mut::<TickEvents>()
+            .0
+            .push(GameEvent::PlayerJoined {
+                id,
+                name: name.to_owned(),
+            });
+        id
+    }
+
+    /// Removes a player; it disappears (with a `PlayerLeft` event) in the next delta.
+    /// Returns false if there was no such player.
+    pub fn remove_player(&mut self, id: EntityId) -> bool {
+        let Some(&entity) = self.index.get(&id) else {
+            return false;
+        };
+        if self.world.get::<Player>(entity).is_none() {
+            return false;
+        }
+        self.index.remove(&id);
+        self.world.despawn(entity);
+        self.world.resource_mut::<Outbound>().removed.push(id);
+        self.world
+            .resource_mut::<TickEvents>()
+            .0
+            .push(GameEvent::PlayerLeft { id });
+        true
+    }
+
+    /// Sets a player's steering from a wire `Move`; it takes effect at the next step.
+    pub fn steer(&mut self, id: EntityId, seq: u32, dx: i8, dy: i8) {
+        let Some(&entity) = self.index.get(&id) else {
+            return;
+        };
+        if let Some(mut steering) = self.world.get_mut::<Steering>(entity) {
+            let (x, y) = direction_from_wire(dx, dy);
+            *steering = Steering {
+                dir: Vec2::new(x, y),
+                seq,
+            };
+        }
+    }
+
+    /// Computes the next tick and returns its delta.
+    pub fn step(&mut self) -> &Delta {
+        let mut clock = self.world.resource_mut::<Clock>();
+        clock.tick = clock.tick.next();
+        self.schedule.run(&mut self.world);
+        self.delta()
+    }
+
+    /// The last step's delta.
+    pub fn delta(&self) -> &Delta {
+        &self.world.resource::<Outbound>().delta
+    }
+
+    /// Writes the whole world at the last computed tick into `out`.
+    pub fn write_snapshot(&mut self, out: &mut Snapshot) {
+        replication::write_snapshot(&mut self.world, &mut self.snapshot_query, out);
+        let round = *self.world.resource::<Round>();
+        out.round = RoundState {
+            number: round.number,
+            phase: round.phase,
+            ends_at: round.ends_at,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn play(seed: u64) -> Vec<Delta> {
+        let tunables = Tunables::merged("[balls]\ncount = 40\n", "test").expect("valid");
+        let mut sim = Simulation::new(&tunables, seed);
+        let a = sim.spawn_player("a");
+        let b = sim.spawn_player("b");
+        let mut deltas = Vec::new();
+        for tick in 0..200u32 {
+            if tick % 20 == 0 {
+                sim.steer(a, tick, (tick % 127) as i8, 90);
+                sim.steer(b, tick, -90, (tick % 60) as i8);
+            }
+            deltas.push(sim.step().clone());
+        }
+        deltas
+    }
+
+    #[test]
+    fn the_same_seed_and_inputs_replay_the_same_game() {
+        let first = play(9);
+        assert_eq!(first, play(9), "a replay must produce identical deltas");
+        assert_ne!(first, play(10), "another seed is another game");
+        assert!(
+            first.iter().any(|d| d
+                .events
+                .iter()
+                .any(|e| matches!(e, GameEvent::Collided { .. }))),
+            "forty balls in 200 ticks must collide, or this test proves little"
+        );
+    }
+
+    #[test]
+    fn nothing_leaves_the_arena_and_nothing_is_nan() {
+        let tunables = Tunables::merged("[balls]\ncount = 300\n", "test").expect("valid");
+        let mut sim = Simulation::new(&tunables, 3);
+        for _ in 0..300 {
+            sim.step();
+        }
+        let mut snapshot = Snapshot::default();
+        sim.write_snapshot(&mut snapshot);
+        let arena = sim.arena_info();
+        let mut query = sim.world.query::<(&Position, &Body)>();
+        for (position, body) in query.iter(&sim.world) {
+            assert!(position.0.is_finite());
+            assert!(position.0.x >= body.radius - 1e-3 && position.0.y >= body.radius - 1e-3);
+            assert!(position_to_wire(position.0.x) <= arena.width);
+            assert!(position_to_wire(position.0.y) <= arena.height);
+        }
+        assert_eq!(snapshot.states.len(), 300);
+    }
+}

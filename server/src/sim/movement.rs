@@ -1,0 +1,80 @@
+//! Moves bodies by their velocity and keeps them inside the arena.
+//!
+//! Balls bounce off walls; players stop against them (the blocked component of their
+//! velocity is zeroed, so a client extrapolating it does not walk through the wall).
+
+use bevy_ecs::prelude::*;
+
+use super::state::{Ball, Body, Position, Rules, Velocity};
+
+/// Advances every body by one tick of its velocity.
+pub(crate) fn integrate(rules: Res<Rules>, mut bodies: Query<(&mut Position, &Velocity)>) {
+    for (mut position, velocity) in &mut bodies {
+        position.0 += velocity.0 * rules.dt;
+    }
+}
+
+/// Pushes bodies back inside the arena: balls bounce, players stop.
+pub(crate) fn confine_to_arena(
+    rules: Res<Rules>,
+    mut bodies: Query<(&mut Position, &mut Velocity, &Body, Has<Ball>)>,
+) {
+    for (mut position, mut velocity, body, is_ball) in &mut bodies {
+        for axis in 0..2 {
+            let (low, high) = (body.radius, rules.arena[axis] - body.radius);
+            let (p, v) = (&mut position.0[axis], &mut velocity.0[axis]);
+            if *p < low {
+                *p = low;
+                *v = if is_ball { v.abs() } else { v.max(0.0) };
+            } else if *p > high {
+                *p = high;
+                *v = if is_ball { -v.abs() } else { v.min(0.0) };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use glam::Vec2;
+
+    use crate::sim::test_world::TestSim;
+
+    #[test]
+    fn bodies_move_by_velocity_times_dt() {
+        let mut sim = TestSim::empty();
+        let id = sim.player_at("ada", Vec2::new(500.0, 400.0));
+        sim.steer(id, 1, 0, 127);
+        sim.step_n(30);
+        let p = sim.position(id);
+        assert!(
+            (p.y - 600.0).abs() < 1.0,
+            "one second at 200 units/s moves 200 units: {p}"
+        );
+        assert!((p.x - 500.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn players_stop_at_walls_and_balls_bounce() {
+        let mut sim = TestSim::empty();
+        let player = sim.player_at("ada", Vec2::new(30.0, 400.0));
+        let ball = sim.ball_at(Vec2::new(1590.0, 400.0), Vec2::new(150.0, 0.0));
+        sim.steer(player, 1, -127, 0);
+        sim.step_n(5);
+        assert_eq!(
+            sim.position(player).x,
+            20.0,
+            "the player rests against the left wall"
+        );
+        assert_eq!(
+            sim.velocity(player).x,
+            0.0,
+            "and its blocked velocity is zeroed"
+        );
+        assert!(
+            sim.velocity(ball).x < 0.0,
+            "the ball bounced off the right wall"
+        );
+        assert!(sim.position(ball).x <= 1600.0 - 15.0);
+    }
+}

@@ -1,0 +1,299 @@
+//! Builds each tick's delta, and snapshots, from what clients already know.
+//!
+//! Clients extrapolate every entity from its last reported state (dead reckoning, see
+//! [`arena_shared::quantize`]). The server remembers, per entity, the state it last
+//! reported ([`Replica`]) and reports an entity again only when its quantized velocity
+//! changed or the client's extrapolation has drifted more than [`DRIFT_QUANTA`] from
+//! the truth. A ball rolling in a straight line costs nothing until it bounces.
+
+use arena_shared::protocol::{
+    Ack, Delta, EntityId, EntityKind, EntityState, Score as WireScore, Snapshot, Spawn, Tick,
+};
+use arena_shared::quantize::{position_to_wire, velocity_to_wire};
+use bevy_ecs::prelude::*;
+
+use super::state::{
+    Body, Clock, NetId, Player, Position, Rules, Score, Steering, TickEvents, Velocity,
+};
+
+/// How far (position quanta, 1/8 unit each) a client's extrapolation may drift from
+/// the truth before the entity is reported again: one unit.
+pub const DRIFT_QUANTA: i32 = 8;
+
+/// What clients hold for one entity.
+#[derive(Component, Debug, Default)]
+pub(crate) struct Replica {
+    /// The state last reported, and the tick it was reported at; `None` until the
+    /// entity's first delta.
+    sent: Option<(EntityState, Tick)>,
+    /// The input sequence number last acknowledged.
+    acked_seq: u32,
+    /// The score last reported.
+    reported_points: u32,
+}
+
+/// The tick's delta, built by [`build_delta`]; the session encodes it once.
+#[derive(Resource, Debug, Default)]
+pub(crate) struct Outbound {
+    /// The last tick's delta.
+    pub delta: Delta,
+    /// Entities removed since the last delta.
+    pub removed: Vec<EntityId>,
+}
+
+/// The components replication reads.
+pub(crate) type Replicated = (
+    &'static NetId,
+    &'static Position,
+    &'static Velocity,
+    &'static Body,
+    Option<&'static Player>,
+    Option<&'static Steering>,
+    Option<&'static Score>,
+);
+
+/// Fills [`Outbound::delta`] with what changed for clients this tick.
+pub(crate) fn build_delta(
+    clock: Res<Clock>,
+    rules: Res<Rules>,
+    mut outbound: ResMut<Outbound>,
+    mut events: ResMut<TickEvents>,
+    mut entities: Query<(Replicated, &mut Replica)>,
+) {
+    let outbound = &mut *outbound;
+    let delta = &mut outbound.delta;
+    delta.tick = clock.tick;
+    delta.spawned.clear();
+    delta.moved.clear();
+    delta.acks.clear();
+    delta.scores.clear();
+    delta.removed.clear();
+    delta.removed.append(&mut outbound.removed);
+    delta.events.clear();
+    std::mem::swap(&mut delta.events, &mut events.0);
+
+    for ((id, position, velocity, body, player, steering, score), mut replica) in &mut entities {
+        let now = wire_state(id.0, position, velocity, rules.tick_hz);
+        let report = match replica.sent {
+            None => {
+                delta.spawned.push(spawn_of(id.0, body, player));
+                true
+            }
+            Some((base, at)) => drifted(&base, &now, clock.tick.since(at)),
+        };
+        if report {
+            delta.moved.push(now);
+            replica.sent = Some((now, clock.tick));
+        }
+        if let Some(steering) = steering
+            && steering.seq != replica.acked_seq
+        {
+            delta.acks.push(Ack {
+                id: id.0,
+                seq: steering.seq,
+            });
+            replica.acked_seq = steering.seq;
+        }
+        if let Some(score) = score
+            && score.0 != replica.reported_points
+        {
+            delta.scores.push(WireScore {
+                id: id.0,
+                points: score.0,
+            });
+            replica.reported_points = score.0;
+        }
+    }
+}
+
+/// Writes the whole world into `out`, as clients that followed every delta see it:
+/// states are the reported ones extrapolated to now, so a client resynchronized by a
+/// snapshot agrees exactly with one that never fell behind.
+pub(crate) fn write_snapshot(
+    world: &mut World,
+    query: &mut QueryState<(Replicated, &Replica)>,
+    out: &mut Snapshot,
+) {
+    let tick = world.resource::<Clock>().tick;
+    let tick_hz = world.resource::<Rules>().tick_hz;
+    out.tick = tick;
+    out.spawns.clear();
+    out.states.clear();
+    out.acks.clear();
+    out.scores.clear();
+    for ((id, position, velocity, body, player, steering, score), replica) in query.iter(world) {
+        out.spawns.push(spawn_of(id.0, body, player));
+        out.states.push(match replica.sent {
+            Some((base, at)) => extrapolate(&base, tick.since(at)),
+            None => wire_state(id.0, position, velocity, tick_hz),
+        });
+        if let Some(steering) = steering {
+            out.acks.push(Ack {
+                id: id.0,
+                seq: steering.seq,
+            });
+        }
+        if let Some(score) = score {
+            out.scores.push(WireScore {
+                id: id.0,
+                points: score.0,
+            });
+        }
+    }
+}
+
+fn spawn_of(id: EntityId, body: &Body, player: Option<&Player>) -> Spawn {
+    Spawn {
+        id,
+        kind: if player.is_some() {
+            EntityKind::Player
+        } else {
+            EntityKind::Ball
+        },
+        radius: position_to_wire(body.radius),
+        name: player.map(|p| p.name.clone()).unwrap_or_default(),
+    }
+}
+
+fn wire_state(id: EntityId, position: &Position, velocity: &Velocity, tick_hz: u16) -> EntityState {
+    EntityState {
+        id,
+        x: position_to_wire(position.0.x),
+        y: position_to_wire(position.0.y),
+        vx: velocity_to_wire(velocity.0.x, tick_hz),
+        vy: velocity_to_wire(velocity.0.y, tick_hz),
+    }
+}
+
+/// Where a client that got `base` `ticks` ago believes the entity is now.
+pub fn extrapolate(base: &EntityState, ticks: u32) -> EntityState {
+    let step = |p: i32, v: i32| {
+        let moved = i64::from(p) + i64::from(v) * i64::from(ticks);
+        moved.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    };
+    EntityState {
+        x: step(base.x, base.vx),
+        y: step(base.y, base.vy),
+        ..*base
+    }
+}
+
+fn drifted(base: &EntityState, now: &EntityState, ticks: u32) -> bool {
+    if (base.vx, base.vy) != (now.vx, now.vy) {
+        return true;
+    }
+    let believed = extrapolate(base, ticks);
+    (believed.x - now.x).abs() > DRIFT_QUANTA || (believed.y - now.y).abs() > DRIFT_QUANTA
+}
+
+#[cfg(test)]
+mod tests {
+    use arena_shared::protocol::{Ack, EntityKind, GameEvent};
+    use glam::Vec2;
+
+    use super::*;
+    use crate::sim::test_world::TestSim;
+
+    #[test]
+    fn a_new_entity_is_spawned_and_moved_in_its_first_delta_only() {
+        let mut sim = TestSim::empty();
+        let id = sim.player_at("ada", Vec2::new(500.0, 400.0));
+        let delta = sim.step().clone();
+        assert_eq!(delta.spawned.len(), 1);
+        assert_eq!(delta.spawned[0].kind, EntityKind::Player);
+        assert_eq!(delta.spawned[0].name, "ada");
+        assert_eq!(
+            delta.moved.iter().map(|s| s.id).collect::<Vec<_>>(),
+            vec![id]
+        );
+        assert!(delta.events.contains(&GameEvent::PlayerJoined {
+            id,
+            name: "ada".into()
+        }));
+        let quiet = sim.step().clone();
+        assert!(
+            quiet.spawned.is_empty() && quiet.moved.is_empty(),
+            "a resting player costs nothing: {quiet:?}"
+        );
+    }
+
+    #[test]
+    fn a_steady_mover_is_reported_on_change_and_drift_only() {
+        let mut sim = TestSim::empty();
+        let id = sim.player_at("ada", Vec2::new(100.0, 400.0));
+        sim.step();
+        sim.steer(id, 1, 127, 3);
+        let turned = sim.step().clone();
+        assert_eq!(turned.moved.len(), 1, "a new velocity is reported at once");
+        assert_eq!(
+            turned.acks,
+            vec![Ack { id, seq: 1 }],
+            "and the input is acknowledged"
+        );
+        let mut reports = 0;
+        let mut worst_error = 0;
+        let mut believed = turned.moved[0];
+        let mut since = 0;
+        for _ in 0..150 {
+            let delta = sim.step().clone();
+            since += 1;
+            assert!(delta.acks.is_empty(), "an input is acknowledged once");
+            if let Some(state) = delta.moved.first() {
+                reports += 1;
+                believed = *state;
+                since = 0;
+            }
+            let guess = extrapolate(&believed, since);
+            let truth = sim.position(id);
+            let error = ((guess.x - position_to_wire(truth.x)).abs())
+                .max((guess.y - position_to_wire(truth.y)).abs());
+            worst_error = worst_error.max(error);
+        }
+        assert!(
+            reports < 20,
+            "five seconds of straight motion needs few corrections: {reports}"
+        );
+        assert!(
+            worst_error <= DRIFT_QUANTA + 1,
+            "a client is never more than a unit off: {worst_error}"
+        );
+    }
+
+    #[test]
+    fn removal_and_events_reach_the_next_delta() {
+        let mut sim = TestSim::empty();
+        let id = sim.player_at("ada", Vec2::new(500.0, 400.0));
+        sim.step();
+        assert!(sim.remove_player(id));
+        let delta = sim.step().clone();
+        assert_eq!(delta.removed, vec![id]);
+        assert!(delta.events.contains(&GameEvent::PlayerLeft { id }));
+    }
+
+    #[test]
+    fn a_snapshot_agrees_with_a_client_that_followed_every_delta() {
+        let mut sim = TestSim::with("[balls]\ncount = 20\n");
+        let mut believed = std::collections::HashMap::new();
+        for tick in 0..90u32 {
+            let delta = sim.step().clone();
+            for state in &delta.moved {
+                believed.insert(state.id, (*state, delta.tick));
+            }
+            if tick == 40 {
+                let id = sim.player_at("late", Vec2::new(300.0, 300.0));
+                sim.steer(id, 1, 50, -90);
+            }
+        }
+        let snapshot = sim.snapshot();
+        assert_eq!(snapshot.states.len(), 21, "20 balls and the player");
+        for state in &snapshot.states {
+            let (base, at) = believed[&state.id];
+            assert_eq!(
+                *state,
+                extrapolate(&base, snapshot.tick.since(at)),
+                "entity {:?}",
+                state.id
+            );
+        }
+    }
+}

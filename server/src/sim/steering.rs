@@ -1,0 +1,45 @@
+//! Turns each player's latest input into its velocity.
+//!
+//! There is no inertia: a player moves at full speed in the input's direction the
+//! tick the input arrives, which is what makes client-side prediction exact.
+
+use bevy_ecs::prelude::*;
+
+use super::state::{Player, Rules, Steering, Velocity};
+
+/// Sets every player's velocity from its steering direction.
+pub(crate) fn steer_players(
+    rules: Res<Rules>,
+    mut players: Query<(&Steering, &mut Velocity), With<Player>>,
+) {
+    for (steering, mut velocity) in &mut players {
+        velocity.0 = steering.dir.clamp_length_max(1.0) * rules.player_speed;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use glam::Vec2;
+
+    use crate::sim::test_world::TestSim;
+
+    #[test]
+    fn input_sets_velocity_at_configured_speed_and_clamps_length() {
+        let mut sim = TestSim::empty();
+        let id = sim.player_at("ada", Vec2::new(500.0, 400.0));
+        sim.steer(id, 1, 127, 0);
+        sim.step();
+        let v = sim.velocity(id);
+        assert!(
+            (v.x - 200.0).abs() < 1.0 && v.y.abs() < 1e-3,
+            "full right is 200 units/s: {v}"
+        );
+        sim.steer(id, 2, 127, 127);
+        sim.step();
+        let speed = sim.velocity(id).length();
+        assert!(
+            (speed - 200.0).abs() < 1.0,
+            "a diagonal is no faster than a straight line: {speed}"
+        );
+    }
+}
