@@ -1,7 +1,30 @@
 //! Arena: an authoritative multiplayer game state server.
 //!
+//! Clients open a WebSocket on `/ws`, join a session, and send steering inputs; one
+//! tick thread steps every session's simulation at a fixed rate and sends each
+//! session's delta, encoded once, to every socket in it.
+//!
 //! # Layout
+//! In reading order, from the game outwards:
 //! - [`config`]: the game's tunables, from `assets/arena.toml` and the command line.
 //! - [`sim`]: the game itself, a bevy_ecs world stepped at a fixed tick; no I/O.
+//! - [`input_slot`]: where a connection leaves its latest input for the tick loop.
+//! - [`outbox`]: a connection's bounded frame queue and the slow-client policy.
+//! - [`session`]: a simulation plus its connections, and the per-tick fan-out.
+//! - [`ticker`]: the thread that steps every session on a fixed cadence.
+//! - [`stats`]: counters the server keeps about itself.
+//! - [`net`]: routes, the WebSocket upgrade, one reader and writer per connection.
+//! - [`server`]: bind, run, and shut down.
+
 pub mod config;
+pub mod input_slot;
+mod net;
+pub mod outbox;
+pub mod server;
+pub mod session;
 pub mod sim;
+pub mod stats;
+pub mod ticker;
+
+pub use config::Tunables;
+pub use server::{Server, ServerError};

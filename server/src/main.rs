@@ -1,1 +1,112 @@
-fn main() {}
+//! The `arena-server` binary: command line, logging, signals.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use arena_server::{Server, Tunables};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// Arena: an authoritative multiplayer game state server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "ARENA_ADDR", default_value = "0.0.0.0:8080")]
+    addr: SocketAddr,
+    /// A TOML file merged over the built-in tunables (see assets/arena.toml).
+    #[arg(long, env = "ARENA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Simulation ticks (and deltas) per second.
+    #[arg(long, env = "ARENA_TICK_HZ")]
+    tick_hz: Option<u16>,
+    /// Players allowed in one session.
+    #[arg(long, env = "ARENA_MAX_PLAYERS")]
+    max_players: Option<u32>,
+    /// NPC balls per session.
+    #[arg(long, env = "ARENA_BALLS")]
+    balls: Option<u32>,
+    /// Seed of the per-session random numbers.
+    #[arg(long, env = "ARENA_SEED")]
+    seed: Option<u64>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let tunables = tunables(&args)?;
+    let server = Server::bind(args.addr, tunables.clone()).await?;
+    let addr = server.local_addr()?;
+    let shown = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    };
+    tracing::info!(
+        tick_hz = tunables.tick_hz,
+        balls = tunables.balls.count,
+        max_players = tunables.players.max_per_session,
+        "Arena is listening on {addr}"
+    );
+    println!(
+        "Arena is running: WebSocket ws://{shown}/ws (subprotocol arena.v1), health http://{shown}/healthz"
+    );
+    server.run(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn tunables(args: &Args) -> anyhow::Result<Tunables> {
+    let mut tunables = match &args.config {
+        Some(path) => Tunables::load(path)?,
+        None => Tunables::builtin().context("the built-in tunables are broken")?,
+    };
+    if let Some(hz) = args.tick_hz {
+        tunables.tick_hz = hz;
+    }
+    if let Some(max) = args.max_players {
+        tunables.players.max_per_session = max;
+    }
+    if let Some(balls) = args.balls {
+        tunables.balls.count = balls;
+    }
+    if let Some(seed) = args.seed {
+        tunables.seed = seed;
+    }
+    tunables.validate()?;
+    Ok(tunables)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

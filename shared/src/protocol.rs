@@ -296,8 +296,7 @@ pub enum GameEvent {
 /// The answer to a [`Ping`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pong {
-    /// The ping's `client_time`, echoed.
+    /// The ping's `client_time`, echoed. Answered by the connection's reader at once,
+    /// not by the tick loop, so the round trip measures the network alone.
     pub client_time: u32,
-    /// The server's latest tick when it answered.
-    pub tick: Tick,
 }

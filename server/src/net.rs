@@ -1,0 +1,87 @@
+//! The HTTP and WebSocket side: routes, the upgrade, and one reader and one writer per
+//! connection. Only this layer does I/O; it talks to the game through the ticker's
+//! commands, each player's input slot, and each connection's outbox.
+
+mod connection;
+mod upgrade;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::session::ConnId;
+use crate::stats::Stats;
+use crate::ticker::Command;
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState(Arc<Shared>);
+
+struct Shared {
+    commands: mpsc::Sender<Command>,
+    next_conn: AtomicU64,
+    outbox_frames: usize,
+    shutdown: CancellationToken,
+    /// Upgraded connections, which axum's graceful shutdown does not wait for.
+    connections: TaskTracker,
+    stats: Arc<Stats>,
+}
+
+impl AppState {
+    pub(crate) fn new(
+        commands: mpsc::Sender<Command>,
+        outbox_frames: usize,
+        shutdown: CancellationToken,
+        connections: TaskTracker,
+        stats: Arc<Stats>,
+    ) -> AppState {
+        AppState(Arc::new(Shared {
+            commands,
+            next_conn: AtomicU64::new(1),
+            outbox_frames,
+            shutdown,
+            connections,
+            stats,
+        }))
+    }
+
+    fn next_conn(&self) -> ConnId {
+        self.0.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Hands a command to the tick loop. If the loop is gone the server is stopping,
+    /// and there is nothing left to tell it.
+    fn command(&self, command: Command) {
+        let _ = self.0.commands.send(command);
+    }
+}
+
+/// The server's routes.
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/ws", get(upgrade::upgrade))
+        .route("/healthz", get(healthz))
+        .with_state(state)
+}
+
+/// Liveness for load balancers and people: "ok" and the main counters.
+async fn healthz(State(state): State<AppState>) -> String {
+    let s = state.0.stats.snapshot();
+    format!(
+        "ok\nconnections {}\nsessions {}\nticks {}\ntick_overruns {}\nlast_tick_us {}\nmax_tick_us {}\ndeltas_dropped {}\nresyncs {}\n",
+        s.connections,
+        s.sessions,
+        s.ticks,
+        s.overruns,
+        s.last_tick_ns / 1000,
+        s.max_tick_ns / 1000,
+        s.deltas_dropped,
+        s.resyncs
+    )
+}

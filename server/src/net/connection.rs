@@ -1,0 +1,334 @@
+//! One WebSocket connection: a reader that decodes client messages and a writer that
+//! drains the connection's outbox, joined by a control channel for closing.
+//!
+//! The reader never waits on the game: inputs go into the player's [`InputSlot`], pings
+//! are answered straight into the outbox. The writer batches whatever is queued into
+//! one flush. Every way a connection can end goes through [`serve`]'s last lines: leave
+//! the session, send or complete the close handshake, give the writer a bounded time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arena_shared::codec::{DecodeError, decode_client, encode_server};
+use arena_shared::limits::{DEFAULT_SESSION, close_code};
+use arena_shared::protocol::{ClientMessage, Hello, Pong, Role, ServerMessage};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::timeout;
+use tokio_util::sync::CancellationToken;
+
+use super::AppState;
+use crate::input_slot::InputSlot;
+use crate::outbox::{Outbox, Outgoing};
+use crate::session::JoinRequest;
+use crate::ticker::Command;
+
+/// How long a client may take to say `Hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a close handshake, or a writer's last flush, may take.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// A WebSocket close reason is limited to 123 bytes.
+const MAX_CLOSE_REASON: usize = 123;
+
+/// How a connection ended, as far as the reader knows.
+enum End {
+    /// The client sent a close frame: complete the handshake.
+    PeerClosed,
+    /// The socket failed or hit EOF without a close frame.
+    PeerVanished,
+    /// The client broke the protocol: close with this code and reason.
+    Refuse(u16, String),
+    /// The server is shutting down: the writer sends close 1001.
+    Shutdown,
+}
+
+/// What the reader asks of the writer when the connection ends.
+enum Control {
+    /// Send this close frame and stop.
+    Close(u16, String),
+    /// The client closed: answer its close frame and stop.
+    Finish,
+}
+
+/// Serves one upgraded connection until it ends.
+pub(super) async fn serve(socket: WebSocket, state: AppState) {
+    let conn = state.next_conn();
+    let _open = OpenConnection::new(&state);
+    let (sink, mut stream) = socket.split();
+    let (outbox, outbox_rx) = Outbox::new(state.0.outbox_frames);
+    let (control, control_rx) = oneshot::channel();
+    let shutdown = state.0.shutdown.clone();
+    let writer = tokio::spawn(write_frames(sink, outbox_rx, control_rx, shutdown.clone()));
+    let replies = outbox.sender();
+
+    let end = match timeout(HELLO_TIMEOUT, next_message(&mut stream, &shutdown)).await {
+        Err(_) => End::Refuse(
+            close_code::POLICY_VIOLATION,
+            "no Hello within 10 seconds".into(),
+        ),
+        Ok(Err(end)) => end,
+        Ok(Ok(ClientMessage::Hello(hello))) => {
+            let session = session_code(&hello);
+            let role = hello.role;
+            tracing::debug!(conn, %session, name = %hello.name, ?role, "joining");
+            let input = Arc::new(InputSlot::default());
+            state.command(Command::Join(JoinRequest {
+                conn,
+                session: session.clone(),
+                hello,
+                outbox,
+                input: input.clone(),
+            }));
+            let end = read_inputs(&mut stream, role, &input, &replies, &shutdown).await;
+            state.command(Command::Leave { conn, session });
+            end
+        }
+        Ok(Ok(_)) => End::Refuse(
+            close_code::POLICY_VIOLATION,
+            "the first message must be Hello".into(),
+        ),
+    };
+    drop(replies);
+
+    match end {
+        End::Refuse(code, reason) => {
+            tracing::debug!(conn, code, %reason, "closing a connection that broke the protocol");
+            let _ = control.send(Control::Close(code, reason));
+            drain(&mut stream).await;
+        }
+        End::PeerClosed => {
+            let _ = control.send(Control::Finish);
+        }
+        End::Shutdown => drain(&mut stream).await,
+        End::PeerVanished => {
+            // Nothing can be sent on a broken socket.
+            writer.abort();
+            return;
+        }
+    }
+    let abort = writer.abort_handle();
+    if timeout(CLOSE_GRACE, writer).await.is_err() {
+        abort.abort();
+    }
+}
+
+/// Reads `Move`s and `Ping`s until the connection ends.
+async fn read_inputs(
+    stream: &mut SplitStream<WebSocket>,
+    role: Role,
+    input: &InputSlot,
+    replies: &mpsc::Sender<Outgoing>,
+    shutdown: &CancellationToken,
+) -> End {
+    loop {
+        match next_message(stream, shutdown).await {
+            Err(end) => return end,
+            Ok(ClientMessage::Move(steer)) => match role {
+                Role::Player => input.store(steer),
+                Role::Spectator => {
+                    return End::Refuse(
+                        close_code::POLICY_VIOLATION,
+                        "spectators cannot move".into(),
+                    );
+                }
+            },
+            Ok(ClientMessage::Ping(ping)) => {
+                let mut frame = Vec::with_capacity(16);
+                let pong = ServerMessage::Pong(Pong {
+                    client_time: ping.client_time,
+                });
+                if encode_server(&pong, &mut frame).is_ok() {
+                    // A full queue means the client is not reading: its pong can wait
+                    // for the next ping.
+                    let _ = replies.try_send(Outgoing::Frame(frame.into()));
+                }
+            }
+            Ok(ClientMessage::Hello(_)) => {
+                return End::Refuse(
+                    close_code::POLICY_VIOLATION,
+                    "already joined: Hello is sent once".into(),
+                );
+            }
+        }
+    }
+}
+
+/// The next client message, or how the connection ended.
+async fn next_message(
+    stream: &mut SplitStream<WebSocket>,
+    shutdown: &CancellationToken,
+) -> Result<ClientMessage, End> {
+    loop {
+        let frame = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => return Err(End::Shutdown),
+            frame = stream.next() => frame,
+        };
+        return match frame {
+            None => Err(End::PeerVanished),
+            Some(Err(err)) if is_too_big(&err) => Err(End::Refuse(
+                close_code::MESSAGE_TOO_BIG,
+                "message over the size limit".into(),
+            )),
+            Some(Err(_)) => Err(End::PeerVanished),
+            Some(Ok(Message::Binary(bytes))) => decode_client(&bytes).map_err(refusal),
+            Some(Ok(Message::Text(_))) => Err(End::Refuse(
+                close_code::UNSUPPORTED_DATA,
+                "binary frames only: messages are MessagePack".into(),
+            )),
+            Some(Ok(Message::Close(_))) => Err(End::PeerClosed),
+            // WebSocket pings are answered by tungstenite itself.
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+        };
+    }
+}
+
+fn refusal(err: DecodeError) -> End {
+    let code = match err {
+        DecodeError::TooLarge { .. } => close_code::MESSAGE_TOO_BIG,
+        _ => close_code::INVALID_PAYLOAD,
+    };
+    End::Refuse(code, err.to_string())
+}
+
+/// Whether tungstenite refused a frame for its size.
+fn is_too_big(err: &axum::Error) -> bool {
+    use std::error::Error;
+    matches!(
+        err.source()
+            .and_then(|inner| inner.downcast_ref::<tungstenite::Error>()),
+        Some(tungstenite::Error::Capacity(_))
+    )
+}
+
+fn session_code(hello: &Hello) -> String {
+    match hello.session.as_deref() {
+        None | Some("") => DEFAULT_SESSION.to_owned(),
+        Some(code) => code.to_owned(),
+    }
+}
+
+/// Reads and discards until the client's close frame (or a bounded wait), so that the
+/// server's close frame is not lost to a reset from unread data.
+async fn drain(stream: &mut SplitStream<WebSocket>) {
+    let _ = timeout(CLOSE_GRACE, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// Why the writer stops.
+enum Stop {
+    /// The reader asked (or dropped the control channel).
+    Control(Result<Control, oneshot::error::RecvError>),
+    /// The server is shutting down.
+    Shutdown,
+    /// The queue closed, a queued close was sent, or the socket failed.
+    Done,
+}
+
+/// Sends queued frames until the queue closes, a close is asked for, or the server
+/// shuts down. A write stuck on a client that does not read can still be interrupted.
+async fn write_frames(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut queue: mpsc::Receiver<Outgoing>,
+    mut control: oneshot::Receiver<Control>,
+    shutdown: CancellationToken,
+) {
+    let stop = loop {
+        let item = tokio::select! {
+            biased;
+            c = &mut control => break Stop::Control(c),
+            () = shutdown.cancelled() => break Stop::Shutdown,
+            item = queue.recv() => item,
+        };
+        let Some(item) = item else { break Stop::Done };
+        tokio::select! {
+            biased;
+            c = &mut control => break Stop::Control(c),
+            () = shutdown.cancelled() => break Stop::Shutdown,
+            stop = write_batch(&mut sink, item, &mut queue) => if stop { break Stop::Done },
+        }
+    };
+    match stop {
+        Stop::Control(Ok(Control::Close(code, reason))) => {
+            send_close(&mut sink, code, reason).await
+        }
+        Stop::Control(Ok(Control::Finish)) => {
+            let _ = timeout(CLOSE_GRACE, sink.close()).await;
+        }
+        Stop::Shutdown => {
+            send_close(
+                &mut sink,
+                close_code::GOING_AWAY,
+                "server shutting down".into(),
+            )
+            .await;
+        }
+        Stop::Control(Err(_)) | Stop::Done => {}
+    }
+}
+
+/// Feeds `first` and everything else already queued, then flushes once. Returns true
+/// when the writer should stop.
+async fn write_batch(
+    sink: &mut SplitSink<WebSocket, Message>,
+    first: Outgoing,
+    queue: &mut mpsc::Receiver<Outgoing>,
+) -> bool {
+    let mut item = Some(first);
+    while let Some(next) = item {
+        match next {
+            Outgoing::Frame(bytes) => {
+                if sink.feed(Message::Binary(bytes)).await.is_err() {
+                    return true;
+                }
+            }
+            Outgoing::Close { code, reason } => {
+                send_close(sink, code, reason).await;
+                return true;
+            }
+        }
+        item = queue.try_recv().ok();
+    }
+    sink.flush().await.is_err()
+}
+
+async fn send_close(sink: &mut SplitSink<WebSocket, Message>, code: u16, mut reason: String) {
+    if reason.len() > MAX_CLOSE_REASON {
+        let mut cut = MAX_CLOSE_REASON;
+        while !reason.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        reason.truncate(cut);
+    }
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;
+}
+
+/// Counts the connection as open for as long as it lives.
+struct OpenConnection(Arc<crate::stats::Stats>);
+
+impl OpenConnection {
+    fn new(state: &AppState) -> OpenConnection {
+        state.0.stats.connection(true);
+        OpenConnection(state.0.stats.clone())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.connection(false);
+    }
+}

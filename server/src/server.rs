@@ -1,0 +1,142 @@
+//! The server as a value: bind, run until a shutdown future completes, stop cleanly.
+//!
+//! Shutdown is passed in, so the binary passes Ctrl-C/SIGTERM and tests pass their own.
+//! Stopping goes: stop accepting, every socket gets close 1001, connections get a
+//! bounded time to finish, then the tick thread stops.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::net::{TcpListener, TcpSocket};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Tunables;
+use crate::net::{AppState, router};
+use crate::stats::Stats;
+use crate::ticker::Ticker;
+
+/// Pending connections the kernel holds for us: tokio's default of 1024 overflows
+/// when a thousand bots connect at once.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// How long connections get to close after shutdown begins.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Why the server could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Binding the address, starting the tick thread, or serving failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServerError {
+    let context = context.into();
+    move |source| ServerError::Io { context, source }
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    listener: TcpListener,
+    tunables: Tunables,
+    stats: Arc<Stats>,
+}
+
+impl Server {
+    /// Binds `addr` (port 0 picks a free port).
+    pub async fn bind(addr: SocketAddr, tunables: Tunables) -> Result<Server, ServerError> {
+        let context = format!("cannot listen on {addr}");
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        }
+        .map_err(io(&context))?;
+        socket.set_reuseaddr(true).map_err(io(&context))?;
+        socket.bind(addr).map_err(io(&context))?;
+        let listener = socket.listen(LISTEN_BACKLOG).map_err(io(&context))?;
+        Ok(Server {
+            listener,
+            tunables,
+            stats: Arc::default(),
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> Result<SocketAddr, ServerError> {
+        self.listener
+            .local_addr()
+            .map_err(io("cannot read the bound address"))
+    }
+
+    /// The server's live counters.
+    pub fn stats(&self) -> Arc<Stats> {
+        self.stats.clone()
+    }
+
+    /// Serves until `shutdown` completes, then closes every connection and stops.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let Server {
+            listener,
+            tunables,
+            stats,
+        } = self;
+        let ticker = Ticker::spawn(tunables.clone(), stats.clone())
+            .map_err(io("cannot start the tick thread"))?;
+        let cancel = CancellationToken::new();
+        let connections = TaskTracker::new();
+        let state = AppState::new(
+            ticker.commands(),
+            tunables.network.outbox_frames,
+            cancel.clone(),
+            connections.clone(),
+            stats,
+        );
+        let send_buffer = tunables.network.send_buffer_bytes as usize;
+        let listener = listener.tap_io(move |tcp| {
+            // Deltas are far smaller than a segment; Nagle would hold them back a tick.
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::warn!(%err, "cannot set TCP_NODELAY");
+            }
+            if send_buffer > 0
+                && let Err(err) = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer)
+            {
+                tracing::warn!(%err, "cannot set SO_SNDBUF");
+            }
+        });
+        let stopping = cancel.clone();
+        let served = axum::serve(listener, router(state))
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: closing every connection");
+                stopping.cancel();
+            })
+            .await;
+        // Whatever ended serving, connections are told to close.
+        cancel.cancel();
+        connections.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                left = connections.len(),
+                "connections still open after the grace period"
+            );
+        }
+        ticker.stop();
+        served.map_err(io("serving failed"))
+    }
+}

@@ -1,0 +1,219 @@
+//! A session driven without sockets: join, tick, read what each member's queue got.
+
+use arena_shared::codec::decode_server;
+use arena_shared::protocol::{GameEvent, Move, Role};
+use tokio::sync::mpsc::Receiver;
+
+use super::*;
+
+fn tunables(overrides: &str) -> Tunables {
+    Tunables::merged(overrides, "test").expect("test tunables are valid")
+}
+
+fn join(
+    session: &mut Session,
+    conn: ConnId,
+    role: Role,
+    frames: usize,
+) -> (Receiver<Outgoing>, Arc<InputSlot>) {
+    let (outbox, rx) = Outbox::new(frames);
+    let input = Arc::new(InputSlot::default());
+    session.join(JoinRequest {
+        conn,
+        session: "t".into(),
+        hello: Hello {
+            name: format!("p{conn}"),
+            session: Some("t".into()),
+            role,
+        },
+        outbox,
+        input: input.clone(),
+    });
+    (rx, input)
+}
+
+fn decoded(rx: &mut Receiver<Outgoing>) -> Vec<ServerMessage<'static>> {
+    let mut out = Vec::new();
+    while let Ok(item) = rx.try_recv() {
+        match item {
+            Outgoing::Frame(bytes) => {
+                out.push(decode_server(&bytes).expect("server frames decode"))
+            }
+            Outgoing::Close { code, reason } => panic!("unexpected close {code}: {reason}"),
+        }
+    }
+    out
+}
+
+#[test]
+fn a_joiner_is_welcomed_with_a_snapshot_then_gets_deltas() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 3\n"), 1);
+    let (mut rx, _) = join(&mut session, 1, Role::Player, 8);
+    session.tick();
+    session.tick();
+    let messages = decoded(&mut rx);
+    let ServerMessage::Welcome(welcome) = &messages[0] else {
+        panic!("first a Welcome: {messages:?}")
+    };
+    let you = welcome.you.expect("a player has an entity");
+    assert_eq!(welcome.session, "t");
+    assert_eq!(
+        welcome.snapshot.states.len(),
+        4,
+        "three balls and the player"
+    );
+    assert!(
+        welcome
+            .snapshot
+            .spawns
+            .iter()
+            .any(|s| s.id == you && s.name == "p1")
+    );
+    let ServerMessage::Delta(delta) = &messages[1] else {
+        panic!("then deltas: {messages:?}")
+    };
+    assert_eq!(
+        delta.tick,
+        welcome.snapshot.tick.next(),
+        "deltas follow the snapshot's tick"
+    );
+    assert_eq!(messages.len(), 2);
+}
+
+#[test]
+fn every_member_gets_the_same_delta_bytes() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 3\n"), 1);
+    let (mut a, _) = join(&mut session, 1, Role::Player, 8);
+    let (mut b, _) = join(&mut session, 2, Role::Spectator, 8);
+    session.tick();
+    let (_, _) = (decoded(&mut a), decoded(&mut b));
+    session.tick();
+    let (Ok(Outgoing::Frame(x)), Ok(Outgoing::Frame(y))) = (a.try_recv(), b.try_recv()) else {
+        panic!("both members get a delta")
+    };
+    assert_eq!(
+        x.as_ptr(),
+        y.as_ptr(),
+        "encoded once: both queues hold the same buffer"
+    );
+}
+
+#[test]
+fn inputs_reach_the_player_and_are_acknowledged() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
+    let (mut rx, input) = join(&mut session, 1, Role::Player, 8);
+    session.tick();
+    decoded(&mut rx);
+    input.store(Move {
+        seq: 7,
+        dx: 127,
+        dy: 0,
+    });
+    session.tick();
+    let messages = decoded(&mut rx);
+    let ServerMessage::Delta(delta) = &messages[0] else {
+        panic!("{messages:?}")
+    };
+    assert_eq!(delta.acks.len(), 1);
+    assert_eq!(delta.acks[0].seq, 7);
+    assert!(delta.moved[0].vx > 0, "the player moves right");
+}
+
+#[test]
+fn the_player_cap_refuses_with_a_close() {
+    let mut session = Session::new("t".into(), &tunables("[players]\nmax_per_session = 1\n"), 1);
+    let (_a, _) = join(&mut session, 1, Role::Player, 8);
+    let (mut b, _) = join(&mut session, 2, Role::Player, 8);
+    let (mut c, _) = join(&mut session, 3, Role::Spectator, 8);
+    match b.try_recv() {
+        Ok(Outgoing::Close { code, reason }) => {
+            assert_eq!(code, close_code::SESSION_FULL);
+            assert!(reason.contains("full"), "{reason}");
+        }
+        other => panic!("a second player is refused: {other:?}"),
+    }
+    session.tick();
+    assert!(
+        matches!(decoded(&mut c)[0], ServerMessage::Welcome(_)),
+        "spectators do not count"
+    );
+}
+
+#[test]
+fn a_slow_member_is_dropped_then_resynchronized() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 5\n"), 1);
+    let (mut slow, _) = join(&mut session, 1, Role::Player, 4);
+    let (mut fast, _) = join(&mut session, 2, Role::Player, 4);
+    let mut dropped = 0;
+    for _ in 0..10 {
+        dropped += session.tick().dropped;
+        decoded(&mut fast);
+    }
+    assert!(
+        dropped >= 6,
+        "a member that reads nothing loses deltas: {dropped}"
+    );
+    let stale = decoded(&mut slow);
+    assert_eq!(
+        stale.len(),
+        4,
+        "no more than the queue's capacity is ever held"
+    );
+    let report = session.tick();
+    assert_eq!(report.resyncs, 1);
+    let messages = decoded(&mut slow);
+    let ServerMessage::Snapshot(snapshot) = &messages[0] else {
+        panic!("a snapshot: {messages:?}")
+    };
+    assert_eq!(snapshot.states.len(), 7);
+    session.tick();
+    let messages = decoded(&mut slow);
+    let ServerMessage::Delta(delta) = &messages[0] else {
+        panic!("then deltas: {messages:?}")
+    };
+    assert_eq!(delta.tick, snapshot.tick.next());
+}
+
+#[test]
+fn leaving_removes_the_player_for_everyone() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
+    let (_a, _) = join(&mut session, 1, Role::Player, 8);
+    let (mut b, _) = join(&mut session, 2, Role::Player, 8);
+    session.tick();
+    decoded(&mut b);
+    assert!(session.leave(1));
+    assert!(!session.leave(1), "leaving twice is harmless");
+    session.tick();
+    let messages = decoded(&mut b);
+    let ServerMessage::Delta(delta) = &messages[0] else {
+        panic!("{messages:?}")
+    };
+    assert!(
+        delta
+            .events
+            .iter()
+            .any(|e| matches!(e, GameEvent::PlayerLeft { .. }))
+    );
+    assert_eq!(delta.removed.len(), 1);
+}
+
+#[test]
+fn an_empty_session_expires_after_its_timeout() {
+    let mut session = Session::new(
+        "t".into(),
+        &tunables("[sessions]\nempty_timeout_s = 0.1\n"),
+        1,
+    );
+    let (_rx, _) = join(&mut session, 1, Role::Player, 8);
+    for _ in 0..10 {
+        session.tick();
+    }
+    assert!(!session.expired(), "a session with a member never expires");
+    session.leave(1);
+    session.tick();
+    assert!(!session.expired(), "not before the timeout");
+    for _ in 0..3 {
+        session.tick();
+    }
+    assert!(session.expired(), "0.1 s at 30 Hz is 3 ticks");
+}
