@@ -29,7 +29,7 @@ impl InputSlot {
     /// Takes the pending input, if any.
     pub fn take(&self) -> Option<Move> {
         let packed = self.0.swap(0, Ordering::Acquire);
-        (packed & PRESENT != 0).then(|| Move {
+        (packed & PRESENT != 0).then_some(Move {
             seq: (packed >> 16) as u32,
             dx: (packed >> 8) as u8 as i8,
             dy: packed as u8 as i8,

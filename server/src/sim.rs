@@ -25,7 +25,7 @@ use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use glam::Vec2;
 
 pub use broad_phase::UniformGrid;
-pub use replication::{DRIFT_QUANTA, extrapolate};
+pub use replication::DRIFT_QUANTA;
 
 use collision::Contacts;
 use replication::{Outbound, Replica, Replicated};

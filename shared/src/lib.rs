@@ -10,9 +10,11 @@
 //! - [`quantize`]: how positions, velocities and directions become small integers.
 //! - [`protocol`]: every message a client or the server can send.
 //! - [`codec`]: MessagePack encoding and strict decoding of those messages.
+//! - [`mirror`]: a client's copy of the world, and the dead-reckoning rule both ends share.
 
 pub mod codec;
 pub mod limits;
+pub mod mirror;
 pub mod protocol;
 pub mod quantize;
 

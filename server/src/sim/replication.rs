@@ -6,6 +6,7 @@
 //! changed or the client's extrapolation has drifted more than [`DRIFT_QUANTA`] from
 //! the truth. A ball rolling in a straight line costs nothing until it bounces.
 
+use arena_shared::mirror::extrapolate;
 use arena_shared::protocol::{
     Ack, Delta, EntityId, EntityKind, EntityState, Score as WireScore, Snapshot, Spawn, Tick,
 };
@@ -162,19 +163,6 @@ fn wire_state(id: EntityId, position: &Position, velocity: &Velocity, tick_hz: u
         y: position_to_wire(position.0.y),
         vx: velocity_to_wire(velocity.0.x, tick_hz),
         vy: velocity_to_wire(velocity.0.y, tick_hz),
-    }
-}
-
-/// Where a client that got `base` `ticks` ago believes the entity is now.
-pub fn extrapolate(base: &EntityState, ticks: u32) -> EntityState {
-    let step = |p: i32, v: i32| {
-        let moved = i64::from(p) + i64::from(v) * i64::from(ticks);
-        moved.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
-    };
-    EntityState {
-        x: step(base.x, base.vx),
-        y: step(base.y, base.vy),
-        ..*base
     }
 }
 

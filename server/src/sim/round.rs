@@ -33,6 +33,10 @@ pub(crate) struct Round {
     pub ends_at: Tick,
 }
 
+/// The balls' motion, which a new round scatters.
+type BallMotion<'w, 's> =
+    Query<'w, 's, (&'static mut Position, &'static mut Velocity), (With<Ball>, Without<Player>)>;
+
 /// Awards points for the contacts that began this tick, while a round is being played.
 pub(crate) fn score_contacts(
     round: Res<Round>,
@@ -44,10 +48,10 @@ pub(crate) fn score_contacts(
         return;
     }
     for contact in &contacts.new {
-        if let Some((winner, points)) = points_for(contact, &players, &balls) {
-            if let Ok(mut score) = players.get_mut(winner) {
-                score.0 += points;
-            }
+        if let Some((winner, points)) = points_for(contact, &players, &balls)
+            && let Ok(mut score) = players.get_mut(winner)
+        {
+            score.0 += points;
         }
     }
 }
@@ -83,7 +87,7 @@ pub(crate) fn run_round(
     mut events: ResMut<TickEvents>,
     mut rng: ResMut<SimRng>,
     mut players: Query<(&NetId, &mut Score, &Position), With<Player>>,
-    mut balls: Query<(&mut Position, &mut Velocity), (With<Ball>, Without<Player>)>,
+    mut balls: BallMotion,
 ) {
     if clock.tick != round.ends_at {
         return;

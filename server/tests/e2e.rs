@@ -1,0 +1,11 @@
+//! End-to-end tests: the real server on 127.0.0.1 port 0, in-process, and real
+//! tokio-tungstenite clients. One test binary, one module per behaviour.
+
+mod e2e {
+    mod bad_input;
+    mod common;
+    mod gameplay;
+    mod sessions;
+    mod shutdown;
+    mod slow_clients;
+}

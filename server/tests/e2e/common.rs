@@ -1,0 +1,318 @@
+//! The test harness: a server on an ephemeral port and clients that speak the protocol.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arena_server::stats::{Stats, StatsSnapshot};
+use arena_server::{Server, Tunables};
+use arena_shared::codec::{decode_server, encode_client};
+use arena_shared::limits::SUBPROTOCOL;
+use arena_shared::mirror::Mirror;
+use arena_shared::protocol::{
+    ClientMessage, Delta, EntityId, GameEvent, Hello, Move, Role, ServerMessage, Tick,
+};
+use arena_shared::quantize::direction_to_wire;
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, timeout};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+/// How long any single wait in a test may take before the test fails.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A running server.
+pub(crate) struct TestServer {
+    pub(crate) addr: SocketAddr,
+    pub(crate) stats: Arc<Stats>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), arena_server::ServerError>>>,
+}
+
+impl TestServer {
+    /// Starts a server with the built-in tunables and `overrides` (TOML) merged over them.
+    pub(crate) async fn start(overrides: &str) -> TestServer {
+        let tunables = Tunables::merged(overrides, "test").expect("test tunables are valid");
+        let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), tunables)
+            .await
+            .expect("binding 127.0.0.1:0 works");
+        let addr = server.local_addr().expect("a bound server has an address");
+        let stats = server.stats();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            addr,
+            stats,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    /// Begins shutdown and waits for the server to finish.
+    pub(crate) async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let result = timeout(PATIENCE, task)
+                .await
+                .expect("the server stops within the grace period");
+            result
+                .expect("the server task does not panic")
+                .expect("the server stops cleanly");
+        }
+    }
+
+    /// Begins shutdown without waiting.
+    pub(crate) fn begin_stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// What a client received.
+#[derive(Debug)]
+pub(crate) enum Incoming {
+    Message(ServerMessage<'static>),
+    Closed { code: u16, reason: String },
+}
+
+/// A protocol client with its own mirror of the world.
+pub(crate) struct Client {
+    ws: WebSocketStream<TcpStream>,
+    pub(crate) you: Option<EntityId>,
+    pub(crate) session: String,
+    pub(crate) mirror: Mirror,
+    /// Every event received, with its tick.
+    pub(crate) events: Vec<(Tick, GameEvent)>,
+    /// Deltas received.
+    pub(crate) deltas: u64,
+    /// Deltas that did not follow the previous tick.
+    pub(crate) gaps: u64,
+    /// Snapshots received after the Welcome.
+    pub(crate) snapshots: u64,
+    seq: u32,
+}
+
+/// Opens a WebSocket to the server offering the subprotocol; `recv_buffer` shrinks
+/// the client's socket receive buffer (to make a slow reader fill up quickly).
+pub(crate) async fn open(addr: SocketAddr, recv_buffer: Option<u32>) -> WebSocketStream<TcpStream> {
+    let socket = TcpSocket::new_v4().expect("a socket");
+    if let Some(size) = recv_buffer {
+        socket
+            .set_recv_buffer_size(size)
+            .expect("SO_RCVBUF can be set");
+    }
+    let stream = socket
+        .connect(addr)
+        .await
+        .expect("the server accepts connections");
+    stream.set_nodelay(true).expect("TCP_NODELAY can be set");
+    let mut request = format!("ws://{addr}/ws")
+        .into_client_request()
+        .expect("a valid URL");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static(SUBPROTOCOL),
+    );
+    let (ws, response) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .expect("the WebSocket handshake succeeds");
+    assert_eq!(
+        response
+            .headers()
+            .get("Sec-WebSocket-Protocol")
+            .map(|v| v.as_bytes()),
+        Some(SUBPROTOCOL.as_bytes()),
+        "the server selects the arena subprotocol"
+    );
+    ws
+}
+
+impl Client {
+    /// Connects, says Hello, and waits for the Welcome.
+    pub(crate) async fn join(
+        server: &TestServer,
+        name: &str,
+        session: Option<&str>,
+        role: Role,
+    ) -> Client {
+        Client::join_with(server, name, session, role, None).await
+    }
+
+    pub(crate) async fn join_with(
+        server: &TestServer,
+        name: &str,
+        session: Option<&str>,
+        role: Role,
+        recv_buffer: Option<u32>,
+    ) -> Client {
+        let ws = open(server.addr, recv_buffer).await;
+        let mut client = Client {
+            ws,
+            you: None,
+            session: String::new(),
+            mirror: Mirror::default(),
+            events: Vec::new(),
+            deltas: 0,
+            gaps: 0,
+            snapshots: 0,
+            seq: 0,
+        };
+        client
+            .send(&ClientMessage::Hello(Hello {
+                name: name.into(),
+                session: session.map(Into::into),
+                role,
+            }))
+            .await;
+        match client.recv().await {
+            Incoming::Message(ServerMessage::Welcome(welcome)) => {
+                client.you = welcome.you;
+                client.session = welcome.session.into_owned();
+                client.mirror = Mirror::from_snapshot(&welcome.snapshot);
+            }
+            other => panic!("{name} expected a Welcome, got {other:?}"),
+        }
+        client
+    }
+
+    pub(crate) fn me(&self) -> EntityId {
+        self.you.expect("this client is a player")
+    }
+
+    pub(crate) async fn send(&mut self, message: &ClientMessage) {
+        let bytes = encode_client(message).expect("client messages encode");
+        self.send_raw(Message::Binary(bytes.into())).await;
+    }
+
+    pub(crate) async fn send_raw(&mut self, message: Message) {
+        timeout(PATIENCE, self.ws.send(message))
+            .await
+            .expect("sending does not stall")
+            .expect("the socket is open");
+    }
+
+    /// Steers towards (x, y) (any length; clamped to 1). Returns the input's seq.
+    pub(crate) async fn steer(&mut self, x: f32, y: f32) -> u32 {
+        self.seq += 1;
+        let (dx, dy) = direction_to_wire(x, y);
+        let seq = self.seq;
+        self.send(&ClientMessage::Move(Move { seq, dx, dy })).await;
+        seq
+    }
+
+    /// The next server message (or the close), applied to the mirror.
+    pub(crate) async fn recv(&mut self) -> Incoming {
+        let frame = timeout(PATIENCE, self.ws.next())
+            .await
+            .expect("the server keeps talking");
+        let message = match frame {
+            None => {
+                return Incoming::Closed {
+                    code: 1006,
+                    reason: "no close frame".into(),
+                };
+            }
+            Some(Err(err)) => {
+                return Incoming::Closed {
+                    code: 1006,
+                    reason: err.to_string(),
+                };
+            }
+            Some(Ok(Message::Close(frame))) => {
+                let (code, reason) = frame
+                    .map(|f| (u16::from(f.code), f.reason.to_string()))
+                    .unwrap_or((1005, String::new()));
+                return Incoming::Closed { code, reason };
+            }
+            Some(Ok(Message::Binary(bytes))) => {
+                decode_server(&bytes).expect("server messages decode")
+            }
+            Some(Ok(other)) => panic!("unexpected frame {other:?}"),
+        };
+        match &message {
+            ServerMessage::Delta(delta) => {
+                self.deltas += 1;
+                if self.mirror.apply(delta).is_err() {
+                    self.gaps += 1;
+                }
+                self.events
+                    .extend(delta.events.iter().map(|e| (delta.tick, e.clone())));
+            }
+            ServerMessage::Snapshot(snapshot) => {
+                self.snapshots += 1;
+                self.mirror.reset(snapshot);
+            }
+            ServerMessage::Welcome(_) | ServerMessage::Pong(_) => {}
+        }
+        Incoming::Message(message)
+    }
+
+    /// The next delta.
+    pub(crate) async fn next_delta(&mut self) -> Delta {
+        loop {
+            match self.recv().await {
+                Incoming::Message(ServerMessage::Delta(delta)) => return delta.into_owned(),
+                Incoming::Message(_) => continue,
+                Incoming::Closed { code, reason } => {
+                    panic!("closed ({code} {reason}) while waiting for a delta")
+                }
+            }
+        }
+    }
+
+    /// Receives `n` deltas.
+    pub(crate) async fn ticks(&mut self, n: usize) {
+        for _ in 0..n {
+            self.next_delta().await;
+        }
+    }
+
+    /// Receives deltas until `done` holds, or fails after [`PATIENCE`].
+    pub(crate) async fn until(&mut self, what: &str, mut done: impl FnMut(&Client) -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        while !done(self) {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            self.next_delta().await;
+        }
+    }
+
+    /// Reads until the server closes the socket; returns its close code and reason.
+    pub(crate) async fn closed(&mut self) -> (u16, String) {
+        loop {
+            if let Incoming::Closed { code, reason } = self.recv().await {
+                return (code, reason);
+            }
+        }
+    }
+
+    /// Events of this kind seen so far.
+    pub(crate) fn seen(&self, matches: impl Fn(&GameEvent) -> bool) -> Vec<GameEvent> {
+        self.events
+            .iter()
+            .filter(|(_, e)| matches(e))
+            .map(|(_, e)| e.clone())
+            .collect()
+    }
+}
