@@ -65,6 +65,7 @@ pub struct Simulation {
     schedule: Schedule,
     /// Network id to ECS entity, for inputs and removals.
     index: HashMap<EntityId, Entity>,
+    players: usize,
     next_id: u32,
     snapshot_query: QueryState<(Replicated, &'static Replica)>,
 }
@@ -147,6 +148,7 @@ impl Simulation {
             world,
             schedule,
             index,
+            players: 0,
             next_id: tunables.balls.count + 1,
             snapshot_query,
         }
@@ -174,7 +176,7 @@ impl Simulation {
 
     /// How many players are in the game.
     pub fn player_count(&self) -> usize {
-        self.index.len() - self.rules().ball_count as usize
+        self.players
     }
 
     fn allocate_id(&mut self) -> EntityId {
@@ -217,6 +219,7 @@ impl Simulation {
             ))
             .id();
         self.index.insert(id, entity);
+        self.players += 1;
         self.world
             .resource_mut::<TickEvents>()
             .0
@@ -237,6 +240,7 @@ impl Simulation {
             return false;
         }
         self.index.remove(&id);
+        self.players -= 1;
         self.world.despawn(entity);
         self.world.resource_mut::<Outbound>().removed.push(id);
         self.world

@@ -44,6 +44,9 @@ enum End {
     Refuse(u16, String),
     /// The server is shutting down: the writer sends close 1001.
     Shutdown,
+    /// The writer stopped on its own (it sent a close the session asked for, such as a
+    /// full session's refusal, or the socket failed): nothing more will be sent.
+    WriterGone,
 }
 
 /// What the reader asks of the writer when the connection ends.
@@ -61,11 +64,21 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
     let (sink, mut stream) = socket.split();
     let (outbox, outbox_rx) = Outbox::new(state.0.outbox_frames);
     let (control, control_rx) = oneshot::channel();
-    let shutdown = state.0.shutdown.clone();
-    let writer = tokio::spawn(write_frames(sink, outbox_rx, control_rx, shutdown.clone()));
+    let stops = Stops {
+        shutdown: state.0.shutdown.clone(),
+        writer_done: CancellationToken::new(),
+    };
+    let writer_guard = stops.writer_done.clone().drop_guard();
+    let writer = tokio::spawn(write_frames(
+        sink,
+        outbox_rx,
+        control_rx,
+        stops.shutdown.clone(),
+        writer_guard,
+    ));
     let replies = outbox.sender();
 
-    let end = match timeout(HELLO_TIMEOUT, next_message(&mut stream, &shutdown)).await {
+    let end = match timeout(HELLO_TIMEOUT, next_message(&mut stream, &stops)).await {
         Err(_) => End::Refuse(
             close_code::POLICY_VIOLATION,
             "no Hello within 10 seconds".into(),
@@ -83,7 +96,7 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
                 outbox,
                 input: input.clone(),
             }));
-            let end = read_inputs(&mut stream, role, &input, &replies, &shutdown).await;
+            let end = read_inputs(&mut stream, role, &input, &replies, &stops).await;
             state.command(Command::Leave { conn, session });
             end
         }
@@ -103,7 +116,7 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
         End::PeerClosed => {
             let _ = control.send(Control::Finish);
         }
-        End::Shutdown => drain(&mut stream).await,
+        End::Shutdown | End::WriterGone => drain(&mut stream).await,
         End::PeerVanished => {
             // Nothing can be sent on a broken socket.
             writer.abort();
@@ -122,10 +135,10 @@ async fn read_inputs(
     role: Role,
     input: &InputSlot,
     replies: &mpsc::Sender<Outgoing>,
-    shutdown: &CancellationToken,
+    stops: &Stops,
 ) -> End {
     loop {
-        match next_message(stream, shutdown).await {
+        match next_message(stream, stops).await {
             Err(end) => return end,
             Ok(ClientMessage::Move(steer)) => match role {
                 Role::Player => input.store(steer),
@@ -157,15 +170,24 @@ async fn read_inputs(
     }
 }
 
+/// What ends a reader's wait for the next message besides the client itself.
+struct Stops {
+    /// The server is shutting down.
+    shutdown: CancellationToken,
+    /// Cancelled when the writer task ends, whatever the reason.
+    writer_done: CancellationToken,
+}
+
 /// The next client message, or how the connection ended.
 async fn next_message(
     stream: &mut SplitStream<WebSocket>,
-    shutdown: &CancellationToken,
+    stops: &Stops,
 ) -> Result<ClientMessage, End> {
     loop {
         let frame = tokio::select! {
             biased;
-            () = shutdown.cancelled() => return Err(End::Shutdown),
+            () = stops.shutdown.cancelled() => return Err(End::Shutdown),
+            () = stops.writer_done.cancelled() => return Err(End::WriterGone),
             frame = stream.next() => frame,
         };
         return match frame {
@@ -242,6 +264,8 @@ async fn write_frames(
     mut queue: mpsc::Receiver<Outgoing>,
     mut control: oneshot::Receiver<Control>,
     shutdown: CancellationToken,
+    // Dropped when this task ends, which tells the reader.
+    _done: tokio_util::sync::DropGuard,
 ) {
     let stop = loop {
         let item = tokio::select! {

@@ -107,6 +107,12 @@ async fn a_full_session_refuses_a_player_but_takes_a_spectator() {
     };
     assert_eq!(u16::from(close.code), close_code::SESSION_FULL);
     assert_eq!(close.reason.as_str(), "session tiny is full (2 players)");
+    drop(c);
+    let deadline = tokio::time::Instant::now() + super::common::PATIENCE;
+    while server.stats().connections != 2 {
+        assert!(tokio::time::Instant::now() < deadline, "the refused connection ends: {:?}", server.stats());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 
     let mut watcher = Client::join(&server, "w", Some("tiny"), Role::Spectator).await;
     assert_eq!(watcher.you, None, "a spectator owns no entity");
