@@ -13,6 +13,7 @@
 //! - [`session`]: a simulation plus its connections, and the per-tick fan-out.
 //! - [`ticker`]: the thread that steps every session on a fixed cadence.
 //! - [`stats`]: counters the server keeps about itself.
+//! - [`telemetry`]: the same and more as Prometheus metrics on `/metrics`.
 //! - [`net`]: routes, the WebSocket upgrade, one reader and writer per connection.
 //! - [`server`]: bind, run, and shut down.
 
@@ -24,6 +25,7 @@ pub mod server;
 pub mod session;
 pub mod sim;
 pub mod stats;
+pub mod telemetry;
 pub mod ticker;
 
 pub use config::Tunables;

@@ -67,7 +67,28 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/ws", get(upgrade::upgrade))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .with_state(state)
+}
+
+/// Prometheus text exposition.
+async fn metrics() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match crate::telemetry::telemetry() {
+        Some(telemetry) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4",
+            )],
+            telemetry.render(),
+        )
+            .into_response(),
+        None => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "metrics are recorded elsewhere in this process\n",
+        )
+            .into_response(),
+    }
 }
 
 /// Liveness for load balancers and people: "ok" and the main counters.

@@ -64,6 +64,8 @@ impl Server {
         socket.set_reuseaddr(true).map_err(io(&context))?;
         socket.bind(addr).map_err(io(&context))?;
         let listener = socket.listen(LISTEN_BACKLOG).map_err(io(&context))?;
+        // Before any metric handle is taken, or they would record nowhere.
+        crate::telemetry::telemetry();
         Ok(Server {
             listener,
             tunables,
@@ -116,6 +118,7 @@ impl Server {
                 tracing::warn!(%err, "cannot set SO_SNDBUF");
             }
         });
+        let upkeep = tokio::spawn(upkeep(cancel.clone()));
         let stopping = cancel.clone();
         let served = axum::serve(listener, router(state))
             .with_graceful_shutdown(async move {
@@ -137,6 +140,21 @@ impl Server {
             );
         }
         ticker.stop();
+        upkeep.abort();
         served.map_err(io("serving failed"))
+    }
+}
+
+/// Keeps the metrics recorder's histograms drained until shutdown.
+async fn upkeep(stop: CancellationToken) {
+    let Some(telemetry) = crate::telemetry::telemetry() else {
+        return;
+    };
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = every.tick() => telemetry.upkeep(),
+        }
     }
 }

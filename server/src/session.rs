@@ -155,6 +155,11 @@ impl Session {
         true
     }
 
+    /// Entities in the game.
+    pub fn entity_count(&self) -> usize {
+        self.sim.entity_count()
+    }
+
     /// True once the session has been empty for `sessions.empty_timeout_s`.
     pub fn expired(&self) -> bool {
         self.members.is_empty() && self.empty_ticks >= self.empty_timeout_ticks

@@ -174,6 +174,11 @@ impl Simulation {
         self.world.resource::<Rules>()
     }
 
+    /// How many entities are in the game.
+    pub fn entity_count(&self) -> usize {
+        self.index.len()
+    }
+
     /// How many players are in the game.
     pub fn player_count(&self) -> usize {
         self.players

@@ -1,4 +1,5 @@
-//! Counters the server keeps about itself, read by `/healthz`, the logs and tests.
+//! Counters the server keeps about itself, read by `/healthz`, the logs and tests, and
+//! mirrored into the Prometheus metrics of [`crate::telemetry`].
 //!
 //! Plain atomics: the tick thread and the I/O tasks update them without locking, and a
 //! reader takes a [`StatsSnapshot`] whenever it likes.
@@ -6,8 +7,10 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-/// Live counters.
-#[derive(Debug, Default)]
+use crate::telemetry::Handles;
+
+/// Live counters of one server.
+#[derive(Debug)]
 pub struct Stats {
     connections: AtomicU64,
     sessions: AtomicU64,
@@ -17,6 +20,7 @@ pub struct Stats {
     max_tick_ns: AtomicU64,
     deltas_dropped: AtomicU64,
     resyncs: AtomicU64,
+    metrics: Handles,
 }
 
 /// The counters at one moment.
@@ -28,7 +32,7 @@ pub struct StatsSnapshot {
     pub sessions: u64,
     /// Ticks run since start (each steps every session).
     pub ticks: u64,
-    /// Ticks that started more than a full period late.
+    /// Ticks that took longer than the tick period.
     pub overruns: u64,
     /// Duration of the last tick (all sessions), in nanoseconds.
     pub last_tick_ns: u64,
@@ -40,36 +44,82 @@ pub struct StatsSnapshot {
     pub resyncs: u64,
 }
 
+/// What one tick did, for [`Stats::tick`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TickRecord {
+    /// How long it took.
+    pub took: Duration,
+    /// Whether that was longer than the tick period.
+    pub overran: bool,
+    /// Live sessions after it.
+    pub sessions: usize,
+    /// Entities in all sessions.
+    pub entities: usize,
+    /// Deltas dropped for slow clients.
+    pub dropped: u64,
+    /// Snapshots sent to resynchronize clients.
+    pub resyncs: u64,
+}
+
+impl Default for Stats {
+    fn default() -> Stats {
+        Stats {
+            connections: AtomicU64::new(0),
+            sessions: AtomicU64::new(0),
+            ticks: AtomicU64::new(0),
+            overruns: AtomicU64::new(0),
+            last_tick_ns: AtomicU64::new(0),
+            max_tick_ns: AtomicU64::new(0),
+            deltas_dropped: AtomicU64::new(0),
+            resyncs: AtomicU64::new(0),
+            metrics: Handles::new(),
+        }
+    }
+}
+
 impl Stats {
     /// A connection opened (+1) or closed (-1).
     pub fn connection(&self, opened: bool) {
         if opened {
             self.connections.fetch_add(1, Relaxed);
+            self.metrics.connections.increment(1.0);
         } else {
             self.connections.fetch_sub(1, Relaxed);
+            self.metrics.connections.decrement(1.0);
         }
     }
 
-    /// Records a tick's duration, the live session count, and whether it overran.
-    pub fn tick(&self, took: Duration, sessions: usize, overran: bool) {
-        let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+    /// Records a tick.
+    pub fn tick(&self, record: TickRecord) {
+        let ns = u64::try_from(record.took.as_nanos()).unwrap_or(u64::MAX);
         self.ticks.fetch_add(1, Relaxed);
         self.last_tick_ns.store(ns, Relaxed);
         self.max_tick_ns.fetch_max(ns, Relaxed);
-        self.sessions.store(sessions as u64, Relaxed);
-        if overran {
+        self.sessions.store(record.sessions as u64, Relaxed);
+        self.deltas_dropped.fetch_add(record.dropped, Relaxed);
+        self.resyncs.fetch_add(record.resyncs, Relaxed);
+        let m = &self.metrics;
+        m.ticks.increment(1);
+        m.tick_seconds.record(record.took.as_secs_f64());
+        m.sessions.set(record.sessions as f64);
+        m.entities.set(record.entities as f64);
+        m.deltas_dropped.increment(record.dropped);
+        m.resyncs.increment(record.resyncs);
+        if record.overran {
             self.overruns.fetch_add(1, Relaxed);
+            m.overruns.increment(1);
         }
     }
 
-    /// Deltas dropped for slow clients and snapshots sent to resync them this tick.
-    pub fn slow_clients(&self, dropped: u64, resyncs: u64) {
-        if dropped > 0 {
-            self.deltas_dropped.fetch_add(dropped, Relaxed);
-        }
-        if resyncs > 0 {
-            self.resyncs.fetch_add(resyncs, Relaxed);
-        }
+    /// A frame of `bytes` was handed to a socket.
+    pub fn sent(&self, bytes: usize) {
+        self.metrics.messages_sent.increment(1);
+        self.metrics.bytes_sent.increment(bytes as u64);
+    }
+
+    /// A `Move` arrived.
+    pub fn input(&self) {
+        self.metrics.inputs.increment(1);
     }
 
     /// The counters now.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Tunables;
 use crate::session::{ConnId, JoinRequest, Session};
-use crate::stats::Stats;
+use crate::stats::{Stats, TickRecord};
 
 /// What I/O tasks ask of the tick loop; handled at the start of the next tick.
 #[derive(Debug)]
@@ -112,11 +112,12 @@ fn run(tunables: &Tunables, inbox: &mpsc::Receiver<Command>, stats: &Stats) {
                 Err(TryRecvError::Empty) => break,
             }
         }
-        let (mut dropped, mut resyncs) = (0, 0);
+        let mut record = TickRecord::default();
         for session in sessions.values_mut() {
             let report = session.tick();
-            dropped += report.dropped;
-            resyncs += report.resyncs;
+            record.dropped += report.dropped;
+            record.resyncs += report.resyncs;
+            record.entities += session.entity_count();
         }
         sessions.retain(|code, session| {
             let keep = !session.expired();
@@ -125,9 +126,10 @@ fn run(tunables: &Tunables, inbox: &mpsc::Receiver<Command>, stats: &Stats) {
             }
             keep
         });
-        let took = started.elapsed();
-        stats.slow_clients(dropped, resyncs);
-        stats.tick(took, sessions.len(), took > period);
+        record.took = started.elapsed();
+        record.overran = record.took > period;
+        record.sessions = sessions.len();
+        stats.tick(record);
 
         deadline += period;
         let now = Instant::now();

@@ -5,6 +5,7 @@ mod e2e {
     mod bad_input;
     mod common;
     mod gameplay;
+    mod observability;
     mod sessions;
     mod shutdown;
     mod slow_clients;

@@ -23,6 +23,7 @@ use super::AppState;
 use crate::input_slot::InputSlot;
 use crate::outbox::{Outbox, Outgoing};
 use crate::session::JoinRequest;
+use crate::stats::Stats;
 use crate::ticker::Command;
 
 /// How long a client may take to say `Hello`.
@@ -75,6 +76,7 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
         control_rx,
         stops.shutdown.clone(),
         writer_guard,
+        state.0.stats.clone(),
     ));
     let replies = outbox.sender();
 
@@ -96,7 +98,8 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
                 outbox,
                 input: input.clone(),
             }));
-            let end = read_inputs(&mut stream, role, &input, &replies, &stops).await;
+            let end =
+                read_inputs(&mut stream, role, &input, &replies, &stops, &state.0.stats).await;
             state.command(Command::Leave { conn, session });
             end
         }
@@ -109,6 +112,7 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
 
     match end {
         End::Refuse(code, reason) => {
+            crate::telemetry::protocol_error(error_kind(code));
             tracing::debug!(conn, code, %reason, "closing a connection that broke the protocol");
             let _ = control.send(Control::Close(code, reason));
             drain(&mut stream).await;
@@ -136,12 +140,16 @@ async fn read_inputs(
     input: &InputSlot,
     replies: &mpsc::Sender<Outgoing>,
     stops: &Stops,
+    stats: &Stats,
 ) -> End {
     loop {
         match next_message(stream, stops).await {
             Err(end) => return end,
             Ok(ClientMessage::Move(steer)) => match role {
-                Role::Player => input.store(steer),
+                Role::Player => {
+                    stats.input();
+                    input.store(steer);
+                }
                 Role::Spectator => {
                     return End::Refuse(
                         close_code::POLICY_VIOLATION,
@@ -209,6 +217,16 @@ async fn next_message(
     }
 }
 
+/// The `kind` label of `arena_protocol_errors_total` for a refusal's close code.
+fn error_kind(code: u16) -> &'static str {
+    match code {
+        close_code::UNSUPPORTED_DATA => "text_frame",
+        close_code::INVALID_PAYLOAD => "malformed",
+        close_code::MESSAGE_TOO_BIG => "too_big",
+        _ => "out_of_order",
+    }
+}
+
 fn refusal(err: DecodeError) -> End {
     let code = match err {
         DecodeError::TooLarge { .. } => close_code::MESSAGE_TOO_BIG,
@@ -266,6 +284,7 @@ async fn write_frames(
     shutdown: CancellationToken,
     // Dropped when this task ends, which tells the reader.
     _done: tokio_util::sync::DropGuard,
+    stats: Arc<Stats>,
 ) {
     let stop = loop {
         let item = tokio::select! {
@@ -279,7 +298,7 @@ async fn write_frames(
             biased;
             c = &mut control => break Stop::Control(c),
             () = shutdown.cancelled() => break Stop::Shutdown,
-            stop = write_batch(&mut sink, item, &mut queue) => if stop { break Stop::Done },
+            stop = write_batch(&mut sink, item, &mut queue, &stats) => if stop { break Stop::Done },
         }
     };
     match stop {
@@ -307,11 +326,13 @@ async fn write_batch(
     sink: &mut SplitSink<WebSocket, Message>,
     first: Outgoing,
     queue: &mut mpsc::Receiver<Outgoing>,
+    stats: &Stats,
 ) -> bool {
     let mut item = Some(first);
     while let Some(next) = item {
         match next {
             Outgoing::Frame(bytes) => {
+                stats.sent(bytes.len());
                 if sink.feed(Message::Binary(bytes)).await.is_err() {
                     return true;
                 }

@@ -110,7 +110,11 @@ async fn a_full_session_refuses_a_player_but_takes_a_spectator() {
     drop(c);
     let deadline = tokio::time::Instant::now() + super::common::PATIENCE;
     while server.stats().connections != 2 {
-        assert!(tokio::time::Instant::now() < deadline, "the refused connection ends: {:?}", server.stats());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the refused connection ends: {:?}",
+            server.stats()
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 
