@@ -30,17 +30,36 @@ struct Args {
     /// Seed of the per-session random numbers.
     #[arg(long, env = "ARENA_SEED")]
     seed: Option<u64>,
+    /// Threads for socket I/O (the tick loop has its own); default: one per core.
+    #[arg(long, env = "ARENA_IO_THREADS")]
+    io_threads: Option<usize>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
     let args = Args::parse();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.io_threads {
+        runtime.worker_threads(threads.max(1));
+    }
+    let runtime = runtime
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
     let tunables = tunables(&args)?;
+    // Each client is a socket: lift the soft open-file limit (often 1024) to the hard one.
+    if let Err(err) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(%err, "cannot raise the open-file limit");
+    }
+
     let server = Server::bind(args.addr, tunables.clone()).await?;
     let addr = server.local_addr()?;
     let shown = if addr.ip().is_unspecified() {

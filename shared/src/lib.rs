@@ -11,10 +11,13 @@
 //! - [`protocol`]: every message a client or the server can send.
 //! - [`codec`]: MessagePack encoding and strict decoding of those messages.
 //! - [`mirror`]: a client's copy of the world, and the dead-reckoning rule both ends share.
+//! - [`skim`]: a cheap read of a frame's tick and acknowledgements, for load generators.
 
 pub mod codec;
 pub mod limits;
 pub mod mirror;
+pub mod skim;
+
 pub mod protocol;
 pub mod quantize;
 

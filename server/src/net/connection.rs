@@ -6,6 +6,7 @@
 //! one flush. Every way a connection can end goes through [`serve`]'s last lines: leave
 //! the session, send or complete the close handshake, give the writer a bounded time.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::AppState;
 use crate::input_slot::InputSlot;
@@ -65,22 +66,22 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
     let (sink, mut stream) = socket.split();
     let (outbox, outbox_rx) = Outbox::new(state.0.outbox_frames);
     let (control, control_rx) = oneshot::channel();
-    let stops = Stops {
-        shutdown: state.0.shutdown.clone(),
-        writer_done: CancellationToken::new(),
-    };
-    let writer_guard = stops.writer_done.clone().drop_guard();
+    let writer_done = CancellationToken::new();
     let writer = tokio::spawn(write_frames(
         sink,
         outbox_rx,
         control_rx,
-        stops.shutdown.clone(),
-        writer_guard,
+        state.0.shutdown.clone(),
+        writer_done.clone().drop_guard(),
         state.0.stats.clone(),
     ));
+    let mut stops = Stops {
+        shutdown: Box::pin(state.0.shutdown.clone().cancelled_owned()),
+        writer_done: Box::pin(writer_done.cancelled_owned()),
+    };
     let replies = outbox.sender();
 
-    let end = match timeout(HELLO_TIMEOUT, next_message(&mut stream, &stops)).await {
+    let end = match timeout(HELLO_TIMEOUT, next_message(&mut stream, &mut stops)).await {
         Err(_) => End::Refuse(
             close_code::POLICY_VIOLATION,
             "no Hello within 10 seconds".into(),
@@ -98,8 +99,15 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
                 outbox,
                 input: input.clone(),
             }));
-            let end =
-                read_inputs(&mut stream, role, &input, &replies, &stops, &state.0.stats).await;
+            let end = read_inputs(
+                &mut stream,
+                role,
+                &input,
+                &replies,
+                &mut stops,
+                &state.0.stats,
+            )
+            .await;
             state.command(Command::Leave { conn, session });
             end
         }
@@ -139,7 +147,7 @@ async fn read_inputs(
     role: Role,
     input: &InputSlot,
     replies: &mpsc::Sender<Outgoing>,
-    stops: &Stops,
+    stops: &mut Stops,
     stats: &Stats,
 ) -> End {
     loop {
@@ -178,24 +186,26 @@ async fn read_inputs(
     }
 }
 
-/// What ends a reader's wait for the next message besides the client itself.
+/// What ends a reader's wait for the next message besides the client itself. The
+/// futures are made once per connection: making them per message would register and
+/// deregister with the token's notifier every time.
 struct Stops {
     /// The server is shutting down.
-    shutdown: CancellationToken,
-    /// Cancelled when the writer task ends, whatever the reason.
-    writer_done: CancellationToken,
+    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// The writer task ended, whatever the reason.
+    writer_done: Pin<Box<WaitForCancellationFutureOwned>>,
 }
 
 /// The next client message, or how the connection ended.
 async fn next_message(
     stream: &mut SplitStream<WebSocket>,
-    stops: &Stops,
+    stops: &mut Stops,
 ) -> Result<ClientMessage, End> {
     loop {
         let frame = tokio::select! {
             biased;
-            () = stops.shutdown.cancelled() => return Err(End::Shutdown),
-            () = stops.writer_done.cancelled() => return Err(End::WriterGone),
+            () = &mut stops.shutdown => return Err(End::Shutdown),
+            () = &mut stops.writer_done => return Err(End::WriterGone),
             frame = stream.next() => frame,
         };
         return match frame {
@@ -286,18 +296,22 @@ async fn write_frames(
     _done: tokio_util::sync::DropGuard,
     stats: Arc<Stats>,
 ) {
+    // Made once: see `Stops`.
+    let cancelled = shutdown.cancelled();
+    tokio::pin!(cancelled);
     let stop = loop {
         let item = tokio::select! {
             biased;
             c = &mut control => break Stop::Control(c),
-            () = shutdown.cancelled() => break Stop::Shutdown,
+            () = &mut cancelled => break Stop::Shutdown,
             item = queue.recv() => item,
         };
         let Some(item) = item else { break Stop::Done };
         tokio::select! {
             biased;
             c = &mut control => break Stop::Control(c),
-            () = shutdown.cancelled() => break Stop::Shutdown,
+            () = &mut cancelled => break Stop::Shutdown,
+
             stop = write_batch(&mut sink, item, &mut queue, &stats) => if stop { break Stop::Done },
         }
     };

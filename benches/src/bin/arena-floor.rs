@@ -1,0 +1,144 @@
+//! `arena-floor`: the floor a game server's fan-out cannot beat, measured here.
+//!
+//! A bare axum server that speaks just enough of the Arena protocol for arena-bots (a
+//! Welcome, then one delta per tick, encoded once and sent to every socket) and does
+//! nothing else: no simulation, no input handling, no per-connection queue. Running the
+//! same bots against it and against arena-server shows what Arena's own work costs on
+//! top of sending the bytes.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use arena_shared::codec::encode_server;
+use arena_shared::limits::SUBPROTOCOL;
+use arena_shared::protocol::{
+    ArenaInfo, Delta, EntityId, EntityState, ServerMessage, Snapshot, Tick, Welcome,
+};
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+use bytes::Bytes;
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::broadcast;
+
+/// A bare fan-out server for calibrating arena-bots' figures.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Loopback address to listen on.
+    #[arg(long, default_value = "127.0.0.1:18090")]
+    addr: SocketAddr,
+    /// Size of each tick's frame, in bytes (about what arena-server sends at 500 bots).
+    #[arg(long, default_value_t = 2200)]
+    bytes: usize,
+    /// Ticks per second.
+    #[arg(long, default_value_t = 30)]
+    tick_hz: u32,
+}
+
+fn frame(message: &ServerMessage<'_>) -> Bytes {
+    let mut out = Vec::new();
+    encode_server(message, &mut out).expect("encoding into a Vec cannot fail");
+    out.into()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(
+        args.addr.ip().is_loopback(),
+        "arena-floor listens on loopback only"
+    );
+    rlimit::increase_nofile_limit(u64::MAX).context("cannot raise the open-file limit")?;
+    let (ticks, _) = broadcast::channel::<(Tick, Bytes)>(16);
+    let sender = ticks.clone();
+    let (bytes, hz) = (args.bytes, args.tick_hz);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(hz)));
+        let mut tick = Tick(0);
+        loop {
+            every.tick().await;
+            tick = tick.next();
+            // Pad with entity states until the frame is `bytes` long, like a real delta.
+            let state = EntityState {
+                id: EntityId(200),
+                x: 16000,
+                y: 16000,
+                vx: 53,
+                vy: -40,
+            };
+            let delta = Delta {
+                tick,
+                moved: vec![state; bytes / 12],
+                ..Delta::default()
+            };
+            let _ = sender.send((tick, frame(&ServerMessage::Delta(Cow::Owned(delta)))));
+        }
+    });
+    let app = Router::new().route("/ws", get(upgrade)).with_state(ticks);
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    eprintln!(
+        "arena-floor on ws://{}/ws, {} bytes at {} Hz",
+        args.addr, args.bytes, args.tick_hz
+    );
+    axum::serve(
+        listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        }),
+        app,
+    )
+    .await?;
+    Ok(())
+}
+
+use axum::serve::ListenerExt;
+
+async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(ticks): State<broadcast::Sender<(Tick, Bytes)>>,
+) -> Response {
+    ws.protocols([SUBPROTOCOL])
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(8 * 1024)
+        .on_upgrade(move |socket| serve(socket, ticks.subscribe()))
+}
+
+async fn serve(socket: WebSocket, mut ticks: broadcast::Receiver<(Tick, Bytes)>) {
+    let (mut sink, mut stream) = socket.split();
+    // Wait for the Hello, then welcome with an empty world at the current tick.
+    if !matches!(stream.next().await, Some(Ok(Message::Binary(_)))) {
+        return;
+    }
+    let Ok((tick, _)) = ticks.recv().await else {
+        return;
+    };
+    let welcome = ServerMessage::Welcome(Welcome {
+        you: Some(EntityId(1)),
+        session: Cow::Borrowed("floor"),
+        tick_hz: 30,
+        arena: ArenaInfo {
+            width: 32000,
+            height: 32000,
+            round_ticks: 2700,
+            intermission_ticks: 150,
+        },
+        reconnect_token: Cow::Borrowed("0"),
+        snapshot: Cow::Owned(Snapshot {
+            tick,
+            ..Snapshot::default()
+        }),
+    });
+    if sink.send(Message::Binary(frame(&welcome))).await.is_err() {
+        return;
+    }
+    tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+    while let Ok((_, bytes)) = ticks.recv().await {
+        if sink.send(Message::Binary(bytes)).await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! One headless player: connect, join, steer at random, and measure what arrives.
+//!
+//! A bot shares the machine with the server, so it does as little as it can per
+//! message: it skims each frame for its tick and acknowledgements
+//! ([`arena_shared::skim`]) and never builds the world.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use arena_shared::codec::encode_client;
+use arena_shared::limits::SUBPROTOCOL;
+use arena_shared::protocol::{ClientMessage, EntityId, Hello, Move, Role, Tick};
+use arena_shared::quantize::direction_to_wire;
+use arena_shared::skim::{Skim, skim_server};
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use parking_lot::Mutex;
+use tokio::net::TcpSocket;
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_util::sync::CancellationToken;
+
+/// How long a connection and its handshake may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The share of direction changes that are a stop, so that the server emits `Still`.
+const STOP_CHANCE: f64 = 0.1;
+
+/// Where a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    /// Bots are connecting; nothing is counted yet.
+    Ramp = 0,
+    /// The measurement window.
+    Measure = 1,
+    /// Counting has stopped.
+    Done = 2,
+}
+
+/// What every bot of a run shares.
+pub struct Shared {
+    phase: AtomicU8,
+    /// Cancelled when the bots should close and report.
+    pub stop: CancellationToken,
+    /// Bots that have been welcomed and not closed.
+    pub connected: AtomicU64,
+    /// Deltas received in the measurement window, all bots.
+    pub deltas: AtomicU64,
+    /// Input-to-observed latencies in microseconds, all bots.
+    pub latency: Mutex<Histogram<u64>>,
+}
+
+impl Shared {
+    /// Fresh shared state.
+    pub fn new() -> Shared {
+        Shared {
+            phase: AtomicU8::new(Phase::Ramp as u8),
+            stop: CancellationToken::new(),
+            connected: AtomicU64::new(0),
+            deltas: AtomicU64::new(0),
+            latency: Mutex::new(
+                Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid histogram bounds"),
+            ),
+        }
+    }
+
+    /// Moves the run to `phase`.
+    pub fn set_phase(&self, phase: Phase) {
+        self.phase.store(phase as u8, Relaxed);
+    }
+
+    fn measuring(&self) -> bool {
+        self.phase.load(Relaxed) == Phase::Measure as u8
+    }
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared::new()
+    }
+}
+
+/// How every bot of a run behaves.
+#[derive(Debug, Clone)]
+pub struct BotConfig {
+    /// The server.
+    pub addr: SocketAddr,
+    /// The WebSocket URL (for the handshake's request line and Host).
+    pub ws_url: String,
+    /// The session to join.
+    pub session: Option<String>,
+    /// How often each bot changes direction.
+    pub move_every: Duration,
+    /// Seed of the bots' random directions.
+    pub seed: u64,
+}
+
+/// What one bot measured.
+#[derive(Debug, Clone, Default)]
+pub struct BotReport {
+    /// It could not connect or was not welcomed.
+    pub connect_failed: bool,
+    /// Deltas received in the window.
+    pub deltas: u64,
+    /// Payload bytes received in the window.
+    pub bytes: u64,
+    /// Ticks that never arrived (gaps in delta tick numbers) in the window.
+    pub ticks_missed: u64,
+    /// Why the connection ended before the run did, if it did.
+    pub unexpected_close: Option<String>,
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// Runs bot `index` until `shared.stop`.
+pub async fn run_bot(index: usize, config: Arc<BotConfig>, shared: Arc<Shared>) -> BotReport {
+    let mut report = BotReport::default();
+    let mut ws = match timeout(CONNECT_TIMEOUT, connect(&config, index)).await {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(_)) | Err(_) => {
+            report.connect_failed = true;
+            return report;
+        }
+    };
+    let mut rng =
+        fastrand::Rng::with_seed(config.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut bot = Bot {
+        me: None,
+        last_tick: None,
+        seq: 0,
+        pending: VecDeque::new(),
+    };
+    let mut welcomed = false;
+    let period = config.move_every;
+    let mut next_move = Instant::now() + period.mul_f64(rng.f64());
+
+    loop {
+        tokio::select! {
+            biased;
+            () = shared.stop.cancelled() => {
+                let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
+                break;
+            }
+            frame = ws.next() => match frame {
+                Some(Ok(Message::Binary(bytes))) => {
+                    let measuring = shared.measuring();
+                    if measuring {
+                        report.bytes += bytes.len() as u64;
+                    }
+                    match skim_server(&bytes) {
+                        Ok(skim) => {
+                            if matches!(skim, Skim::Welcome { .. }) && !welcomed {
+                                welcomed = true;
+                                shared.connected.fetch_add(1, Relaxed);
+                            }
+                            bot.take(skim, measuring, &mut report, &shared);
+                        }
+                        Err(err) => {
+                            report.unexpected_close = Some(format!("undecodable frame: {err}"));
+                            break;
+                        }
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    let reason = frame.map_or_else(|| "closed".into(), |f| format!("{} {}", u16::from(f.code), f.reason));
+                    report.unexpected_close = Some(reason);
+                    break;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(err)) => {
+                    report.unexpected_close = Some(err.to_string());
+                    break;
+                }
+                None => {
+                    report.unexpected_close = Some("connection ended".into());
+                    break;
+                }
+            },
+            () = sleep_until(next_move), if welcomed => {
+                next_move += period;
+                let (x, y) = if rng.f64() < STOP_CHANCE {
+                    (0.0, 0.0)
+                } else {
+                    let angle = rng.f32() * std::f32::consts::TAU;
+                    (angle.cos(), angle.sin())
+                };
+                bot.seq += 1;
+                let (dx, dy) = direction_to_wire(x, y);
+                let step = ClientMessage::Move(Move { seq: bot.seq, dx, dy });
+                let Ok(bytes) = encode_client(&step) else { continue };
+                bot.pending.push_back((bot.seq, Instant::now()));
+                if let Err(err) = ws.send(Message::Binary(bytes.into())).await {
+                    report.unexpected_close = Some(err.to_string());
+                    break;
+                }
+            }
+        }
+    }
+    if welcomed {
+        shared.connected.fetch_sub(1, Relaxed);
+    } else if report.unexpected_close.is_some() {
+        report.connect_failed = true;
+    }
+    report
+}
+
+/// A bot's protocol state.
+struct Bot {
+    me: Option<EntityId>,
+    last_tick: Option<Tick>,
+    seq: u32,
+    /// Moves sent and not yet acknowledged, oldest first.
+    pending: VecDeque<(u32, Instant)>,
+}
+
+impl Bot {
+    fn take(&mut self, skim: Skim, measuring: bool, report: &mut BotReport, shared: &Shared) {
+        let (tick, acks) = match skim {
+            Skim::Welcome { you, tick, acks } => {
+                self.me = you;
+                (tick, acks)
+            }
+            Skim::Snapshot { tick, acks } => (tick, acks),
+            Skim::Delta { tick, acks } => {
+                if measuring {
+                    report.deltas += 1;
+                    shared.deltas.fetch_add(1, Relaxed);
+                    if let Some(last) = self.last_tick {
+                        report.ticks_missed += u64::from(tick.since(last).saturating_sub(1));
+                    }
+                }
+                (tick, acks)
+            }
+            Skim::Pong { .. } => return,
+        };
+        self.last_tick = Some(tick);
+        let Some(me) = self.me else { return };
+        let Some(ack) = acks.iter().find(|a| a.id == me) else {
+            return;
+        };
+        let now = Instant::now();
+        while let Some(&(seq, sent)) = self.pending.front() {
+            if seq > ack.seq {
+                break;
+            }
+            self.pending.pop_front();
+            // Only the acknowledged input itself has a latency; ones it superseded
+            // within the same tick were never applied.
+            if seq == ack.seq && measuring {
+                let micros =
+                    u64::try_from(now.duration_since(sent).as_micros()).unwrap_or(u64::MAX);
+                let _ = shared.latency.lock().record(micros.max(1));
+            }
+        }
+    }
+}
+
+async fn connect(
+    config: &BotConfig,
+    index: usize,
+) -> Result<Socket, Box<dyn std::error::Error + Send + Sync>> {
+    let socket = if config.addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    let stream = socket.connect(config.addr).await?;
+    stream.set_nodelay(true)?;
+    let mut request = config.ws_url.as_str().into_client_request()?;
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static(SUBPROTOCOL),
+    );
+    // Small buffers: a thousand bots share one process.
+    let ws_config = WebSocketConfig::default()
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(0);
+    let (mut ws, _) =
+        tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config)).await?;
+    let hello = ClientMessage::Hello(Hello {
+        name: format!("bot{index}"),
+        session: config.session.clone(),
+        role: Role::Player,
+    });
+    ws.send(Message::Binary(encode_client(&hello)?.into()))
+        .await?;
+    Ok(ws)
+}

@@ -1,0 +1,86 @@
+//! arena-bots against a real server on loopback: the report must hold real figures.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use arena_bench::run::{RunConfig, run};
+use arena_bench::target::resolve;
+use arena_server::{Server, Tunables};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_run_measures_deltas_latency_and_the_server() {
+    let tunables = Tunables::merged("[balls]\ncount = 20\n", "test").expect("valid tunables");
+    let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), tunables)
+        .await
+        .expect("binds");
+    let addr = server.local_addr().expect("bound");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+
+    let target = resolve(&format!("ws://{addr}/ws"), false)
+        .await
+        .expect("loopback target");
+    let config = RunConfig {
+        clients: 8,
+        ramp: Duration::from_millis(400),
+        duration: Duration::from_secs(2),
+        session: Some("bots-test".into()),
+        move_every: Duration::from_millis(100),
+        seed: 3,
+        progress: false,
+    };
+    let report = run(&target, &config).await;
+
+    assert_eq!(report.clients, 8);
+    assert_eq!(report.connect_failures, 0, "{report:?}");
+    assert_eq!(report.unexpected_closes, 0, "{:?}", report.close_reasons);
+    assert!(
+        report.deltas_per_client_s_min > 25.0,
+        "every bot receives (nearly) every one of 30 deltas a second: {report:?}"
+    );
+    assert!(report.bytes_per_client_s > 100.0, "{report:?}");
+    assert!(
+        report.latency_samples >= 8 * 10,
+        "moves every 100 ms are acknowledged: {report:?}"
+    );
+    assert!(
+        report.latency_p50_ms > 0.0 && report.latency_p99_ms < 1000.0,
+        "{report:?}"
+    );
+    assert!(report.latency_p99_ms >= report.latency_p50_ms);
+    assert!(
+        report.server_tick_p99_ms.is_some(),
+        "the tick histogram was scraped: {report:?}"
+    );
+    assert!(
+        report.server_rss_mb.is_some_and(|mb| mb > 1.0),
+        "{report:?}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&report.json()).expect("the JSON line parses");
+    for key in [
+        "clients",
+        "duration_s",
+        "deltas_per_client_s",
+        "ticks_missed",
+        "bytes_per_client_s",
+        "latency_p50_ms",
+        "latency_p99_ms",
+        "latency_max_ms",
+        "connect_failures",
+        "unexpected_closes",
+        "server_cpu_s_per_s",
+        "server_tick_p99_ms",
+        "server_rss_mb",
+    ] {
+        assert!(json.get(key).is_some(), "the JSON report has {key}");
+    }
+
+    let _ = stop.send(());
+    serving
+        .await
+        .expect("no panic")
+        .expect("the server stops cleanly");
+}

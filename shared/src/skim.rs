@@ -1,0 +1,214 @@
+//! Reading only the tick and the acknowledgements from a server frame.
+//!
+//! A load generator receives every delta of a session on every one of its hundreds of
+//! sockets, on the same machine as the server, so its decoding must be cheap: this
+//! reads the same bytes as [`crate::codec::decode_server`] into types that skip the
+//! entity lists with serde's `IgnoredAny`, which walks MessagePack without allocating.
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use crate::codec::DecodeError;
+use crate::protocol::{Ack, EntityId, Tick};
+
+/// What a bot needs from one server frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skim {
+    /// You joined: your entity, and the snapshot's tick and acknowledgements.
+    Welcome {
+        /// Your entity (`None` for a spectator).
+        you: Option<EntityId>,
+        /// The snapshot's tick.
+        tick: Tick,
+        /// Every player's processed input.
+        acks: Vec<Ack>,
+    },
+    /// A resynchronizing snapshot.
+    Snapshot {
+        /// Its tick.
+        tick: Tick,
+        /// Every player's processed input.
+        acks: Vec<Ack>,
+    },
+    /// A tick's delta.
+    Delta {
+        /// Its tick.
+        tick: Tick,
+        /// Inputs processed this tick.
+        acks: Vec<Ack>,
+    },
+    /// The answer to a ping.
+    Pong {
+        /// The ping's value.
+        client_time: u32,
+    },
+}
+
+#[derive(Deserialize)]
+enum Message {
+    Welcome(WelcomeHead),
+    Snapshot(SnapshotHead),
+    Delta(DeltaHead),
+    Pong(PongHead),
+}
+
+#[derive(Deserialize)]
+struct WelcomeHead {
+    you: Option<EntityId>,
+    _session: IgnoredAny,
+    _tick_hz: IgnoredAny,
+    _arena: IgnoredAny,
+    _reconnect_token: IgnoredAny,
+    snapshot: SnapshotHead,
+}
+
+#[derive(Deserialize)]
+struct SnapshotHead {
+    tick: Tick,
+    _spawns: IgnoredAny,
+    _states: IgnoredAny,
+    acks: Vec<Ack>,
+    _scores: IgnoredAny,
+    _round: IgnoredAny,
+}
+
+#[derive(Deserialize)]
+struct DeltaHead {
+    tick: Tick,
+    _spawned: IgnoredAny,
+    _moved: IgnoredAny,
+    _removed: IgnoredAny,
+    acks: Vec<Ack>,
+    _scores: IgnoredAny,
+    _events: IgnoredAny,
+}
+
+#[derive(Deserialize)]
+struct PongHead {
+    client_time: u32,
+}
+
+/// Skims one server frame.
+pub fn skim_server(frame: &[u8]) -> Result<Skim, DecodeError> {
+    Ok(match rmp_serde::from_slice::<Message>(frame)? {
+        Message::Welcome(w) => Skim::Welcome {
+            you: w.you,
+            tick: w.snapshot.tick,
+            acks: w.snapshot.acks,
+        },
+        Message::Snapshot(s) => Skim::Snapshot {
+            tick: s.tick,
+            acks: s.acks,
+        },
+        Message::Delta(d) => Skim::Delta {
+            tick: d.tick,
+            acks: d.acks,
+        },
+        Message::Pong(p) => Skim::Pong {
+            client_time: p.client_time,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::codec::encode_server;
+    use crate::protocol::*;
+
+    fn frame(message: &ServerMessage<'_>) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_server(message, &mut out).expect("encodes");
+        out
+    }
+
+    #[test]
+    fn skimming_agrees_with_full_decoding() {
+        let snapshot = Snapshot {
+            tick: Tick(9),
+            spawns: vec![Spawn {
+                id: EntityId(2),
+                kind: EntityKind::Player,
+                radius: 160,
+                name: "b".into(),
+            }],
+            states: vec![EntityState {
+                id: EntityId(2),
+                x: 1,
+                y: 2,
+                vx: 3,
+                vy: -4,
+            }],
+            acks: vec![Ack {
+                id: EntityId(2),
+                seq: 5,
+            }],
+            scores: vec![Score {
+                id: EntityId(2),
+                points: 1,
+            }],
+            round: RoundState::default(),
+        };
+        let welcome = ServerMessage::Welcome(Welcome {
+            you: Some(EntityId(2)),
+            session: Cow::Borrowed("s"),
+            tick_hz: 30,
+            arena: ArenaInfo {
+                width: 8,
+                height: 8,
+                round_ticks: 1,
+                intermission_ticks: 1,
+            },
+            reconnect_token: Cow::Borrowed("t"),
+            snapshot: Cow::Borrowed(&snapshot),
+        });
+        assert_eq!(
+            skim_server(&frame(&welcome)).expect("skims"),
+            Skim::Welcome {
+                you: Some(EntityId(2)),
+                tick: Tick(9),
+                acks: snapshot.acks.clone()
+            }
+        );
+        let delta = Delta {
+            tick: Tick(10),
+            moved: vec![EntityState {
+                id: EntityId(2),
+                x: 1,
+                y: 2,
+                vx: 3,
+                vy: -4,
+            }],
+            acks: vec![Ack {
+                id: EntityId(2),
+                seq: 6,
+            }],
+            events: vec![GameEvent::PlayerJoined {
+                id: EntityId(3),
+                name: "c".into(),
+            }],
+            ..Delta::default()
+        };
+        assert_eq!(
+            skim_server(&frame(&ServerMessage::Delta(Cow::Borrowed(&delta)))).expect("skims"),
+            Skim::Delta {
+                tick: Tick(10),
+                acks: delta.acks.clone()
+            }
+        );
+        assert_eq!(
+            skim_server(&frame(&ServerMessage::Snapshot(Cow::Borrowed(&snapshot)))).expect("skims"),
+            Skim::Snapshot {
+                tick: Tick(9),
+                acks: snapshot.acks.clone()
+            }
+        );
+        assert_eq!(
+            skim_server(&frame(&ServerMessage::Pong(Pong { client_time: 7 }))).expect("skims"),
+            Skim::Pong { client_time: 7 }
+        );
+        assert!(skim_server(b"\xc1").is_err());
+    }
+}
