@@ -73,9 +73,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         max_players = tunables.players.max_per_session,
         "Arena is listening on {addr}"
     );
+    println!("Arena is running: open http://{shown}/ to play");
     println!(
-        "Arena is running: WebSocket ws://{shown}/ws (subprotocol arena.v1), health http://{shown}/healthz"
+        "  WebSocket ws://{shown}/ws (subprotocol arena.v1), health http://{shown}/healthz, metrics http://{shown}/metrics"
     );
+
     server.run(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

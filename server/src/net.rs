@@ -3,6 +3,7 @@
 //! commands, each player's input slot, and each connection's outbox.
 
 mod connection;
+mod page;
 mod upgrade;
 
 use std::sync::Arc;
@@ -68,6 +69,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/ws", get(upgrade::upgrade))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .fallback(get(page::file))
         .with_state(state)
 }
 

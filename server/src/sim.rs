@@ -167,6 +167,7 @@ impl Simulation {
             height: position_to_wire(rules.arena.y),
             round_ticks: rules.round_ticks,
             intermission_ticks: rules.intermission_ticks,
+            player_speed: position_to_wire(rules.player_speed),
         }
     }
 

@@ -133,6 +133,9 @@ pub struct ArenaInfo {
     pub round_ticks: u32,
     /// Ticks between a round's end and the next one's start.
     pub intermission_ticks: u32,
+    /// A player's speed at full input, in position quanta per second: what a client
+    /// needs to predict its own player's motion.
+    pub player_speed: i32,
 }
 
 /// The whole state of a session at one tick.

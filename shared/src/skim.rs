@@ -160,6 +160,7 @@ mod tests {
                 height: 8,
                 round_ticks: 1,
                 intermission_ticks: 1,
+                player_speed: 1600,
             },
             reconnect_token: Cow::Borrowed("t"),
             snapshot: Cow::Borrowed(&snapshot),

@@ -1,7 +1,11 @@
-//! docs/PROTOCOL.md shows every message as hex and states the size of a 100-entity
-//! delta. This test encodes the same messages and fails if the document disagrees, so
-//! the document cannot drift from the code. Run with `ARENA_PRINT_DOC=1` and
-//! `--nocapture` to print the blocks it expects.
+//! The wire samples, checked two ways so that neither the document nor the browser
+//! client can drift from the code:
+//! - docs/PROTOCOL.md shows every message as hex and states the size of a 100-entity
+//!   delta; this test encodes the same messages and fails if the document disagrees
+//!   (run with `ARENA_PRINT_DOC=1 -- --nocapture` to print the blocks it expects);
+//! - client-web/test/golden.json holds each sample's bytes and its value, which the
+//!   TypeScript tests decode and compare; this test fails if the file is stale (run
+//!   with `ARENA_UPDATE_GOLDEN=1` to rewrite it after a deliberate protocol change).
 
 use std::borrow::Cow;
 
@@ -141,6 +145,7 @@ fn expected_blocks() -> Vec<(&'static str, String)> {
                     height: 7200,
                     round_ticks: 2700,
                     intermission_ticks: 150,
+                    player_speed: 1600,
                 },
                 reconnect_token: Cow::Borrowed("7f3a9c0e5b2d41f8a6c3e9d07b1f2a64"),
                 snapshot: Cow::Borrowed(&snapshot),
@@ -274,5 +279,196 @@ fn protocol_doc_states_the_size_of_a_100_entity_delta() {
     assert!(
         document().contains(&claim),
         "docs/PROTOCOL.md must say: {claim}"
+    );
+}
+
+/// Every sample message: its name, which side sends it, its bytes and its value.
+fn golden_samples() -> Vec<serde_json::Value> {
+    let snapshot = snapshot();
+    let all_events = Delta {
+        tick: Tick(2700),
+        spawned: vec![Spawn {
+            id: EntityId(14),
+            kind: EntityKind::Player,
+            radius: 160,
+            name: "bob".into(),
+        }],
+        moved: vec![EntityState {
+            id: EntityId(14),
+            x: 100,
+            y: 31900,
+            vx: -53,
+            vy: 0,
+        }],
+        removed: vec![EntityId(15)],
+        acks: vec![Ack {
+            id: EntityId(14),
+            seq: 70_000,
+        }],
+        scores: vec![Score {
+            id: EntityId(13),
+            points: 0,
+        }],
+        events: vec![
+            GameEvent::Collided {
+                a: EntityId(1),
+                b: EntityId(13),
+            },
+            GameEvent::Still { id: EntityId(13) },
+            GameEvent::PlayerJoined {
+                id: EntityId(14),
+                name: "bob".into(),
+            },
+            GameEvent::PlayerLeft { id: EntityId(15) },
+            GameEvent::RoundEnded {
+                number: 1,
+                scores: vec![
+                    Score {
+                        id: EntityId(13),
+                        points: 7,
+                    },
+                    Score {
+                        id: EntityId(14),
+                        points: 2,
+                    },
+                ],
+            },
+            GameEvent::RoundStarted {
+                number: 2,
+                ends_at: Tick(5550),
+            },
+        ],
+    };
+    let server_messages: Vec<(&str, ServerMessage<'_>)> = vec![
+        (
+            "Welcome",
+            ServerMessage::Welcome(Welcome {
+                you: Some(EntityId(13)),
+                session: Cow::Borrowed("room1"),
+                tick_hz: 30,
+                arena: ArenaInfo {
+                    width: 12800,
+                    height: 7200,
+                    round_ticks: 2700,
+                    intermission_ticks: 150,
+                    player_speed: 1600,
+                },
+                reconnect_token: Cow::Borrowed("7f3a9c0e5b2d41f8a6c3e9d07b1f2a64"),
+                snapshot: Cow::Borrowed(&snapshot),
+            }),
+        ),
+        (
+            "Welcome (spectator)",
+            ServerMessage::Welcome(Welcome {
+                you: None,
+                session: Cow::Borrowed("lobby"),
+                tick_hz: 60,
+                arena: ArenaInfo {
+                    width: 32000,
+                    height: 32000,
+                    round_ticks: 5400,
+                    intermission_ticks: 300,
+                    player_speed: 1600,
+                },
+                reconnect_token: Cow::Borrowed("00000000000000000000000000000000"),
+                snapshot: Cow::Owned(Snapshot::default()),
+            }),
+        ),
+        (
+            "Snapshot",
+            ServerMessage::Snapshot(Cow::Borrowed(&snapshot)),
+        ),
+        (
+            "Delta with every event",
+            ServerMessage::Delta(Cow::Borrowed(&all_events)),
+        ),
+        (
+            "Quiet delta",
+            ServerMessage::Delta(Cow::Owned(Delta {
+                tick: Tick(122),
+                ..Delta::default()
+            })),
+        ),
+        (
+            "Pong",
+            ServerMessage::Pong(Pong {
+                client_time: 4_000_000_000,
+            }),
+        ),
+    ];
+    let client_messages: Vec<(&str, ClientMessage)> = vec![
+        (
+            "Hello",
+            ClientMessage::Hello(Hello {
+                name: "ada".into(),
+                session: Some("room1".into()),
+                role: Role::Player,
+            }),
+        ),
+        (
+            "Hello (spectator, default session)",
+            ClientMessage::Hello(Hello {
+                name: "Zoë".into(),
+                session: None,
+                role: Role::Spectator,
+            }),
+        ),
+        (
+            "Move",
+            ClientMessage::Move(Move {
+                seq: 1,
+                dx: 127,
+                dy: 0,
+            }),
+        ),
+        (
+            "Move (diagonal, large seq)",
+            ClientMessage::Move(Move {
+                seq: 70_000,
+                dx: -90,
+                dy: 90,
+            }),
+        ),
+        (
+            "Move (stop)",
+            ClientMessage::Move(Move {
+                seq: 2,
+                dx: 0,
+                dy: 0,
+            }),
+        ),
+        ("Ping", ClientMessage::Ping(Ping { client_time: 1000 })),
+    ];
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let mut samples = Vec::new();
+    for (name, message) in &server_messages {
+        samples.push(serde_json::json!({
+            "name": name, "side": "server", "hex": hex(&server(message)), "value": message,
+        }));
+    }
+    for (name, message) in &client_messages {
+        samples.push(serde_json::json!({
+            "name": name, "side": "client", "hex": hex(&encode_client(message).expect("encodes")), "value": message,
+        }));
+    }
+    samples
+}
+
+#[test]
+fn the_browser_clients_golden_messages_are_current() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../client-web/test/golden.json"
+    );
+    let expected = serde_json::to_string_pretty(&golden_samples()).expect("serializes") + "\n";
+    if std::env::var_os("ARENA_UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &expected).expect("client-web/test/golden.json is writable");
+    }
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        current == expected,
+        "client-web/test/golden.json is stale: the protocol changed. If that was deliberate, \
+         run `ARENA_UPDATE_GOLDEN=1 cargo test -p arena-shared --test protocol_doc` and make \
+         the TypeScript client agree (its tests decode these samples)."
     );
 }

@@ -125,6 +125,7 @@ async fn serve(socket: WebSocket, mut ticks: broadcast::Receiver<(Tick, Bytes)>)
             height: 32000,
             round_ticks: 2700,
             intermission_ticks: 150,
+            player_speed: 1600,
         },
         reconnect_token: Cow::Borrowed("0"),
         snapshot: Cow::Owned(Snapshot {

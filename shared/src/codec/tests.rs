@@ -121,6 +121,7 @@ fn every_server_message_round_trips() {
             height: 32000,
             round_ticks: 2700,
             intermission_ticks: 150,
+            player_speed: 1600,
         },
         reconnect_token: Cow::Borrowed("00112233445566778899aabbccddeeff"),
         snapshot: Cow::Borrowed(&snapshot),

@@ -1,0 +1,103 @@
+// The WebSocket to the server: join, reconnect with backoff, measure ping, count traffic.
+//
+// A refusal (bad input, a full session) is final and shown with the server's reason;
+// anything else that ends the connection is retried, waiting twice as long each time.
+
+import { SUBPROTOCOL, decodeServer, encodeClient, type ClientMessage, type Role, type ServerMessage } from "./protocol";
+
+export type ConnectionState =
+  | { kind: "connecting" }
+  | { kind: "connected" }
+  | { kind: "reconnecting"; attempt: number; inMs: number }
+  | { kind: "refused"; reason: string };
+
+/** Close codes after which retrying cannot help. */
+const FINAL_CODES = new Set([1003, 1007, 1008, 1009, 4001]);
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 8000;
+const PING_EVERY_MS = 2000;
+
+export interface JoinRequest {
+  name: string;
+  session: string | null;
+  role: Role;
+}
+
+export class Connection {
+  /** Round-trip time of the last ping, ms. */
+  pingMs: number | null = null;
+  /** Frames and bytes received, for the stats overlay. */
+  frames = 0;
+  bytes = 0;
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private pinger: ReturnType<typeof setInterval> | null = null;
+  private retry: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly join: JoinRequest,
+    private readonly onMessage: (message: ServerMessage) => void,
+    private readonly onState: (state: ConnectionState) => void,
+  ) {}
+
+  open(): void {
+    this.onState(this.attempt === 0 ? { kind: "connecting" } : { kind: "connecting" });
+    const ws = new WebSocket(this.url, SUBPROTOCOL);
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    ws.onopen = () => {
+      this.send({ Hello: { name: this.join.name, session: this.join.session, role: this.join.role } });
+      this.pinger = setInterval(() => this.send({ Ping: { client_time: Math.floor(performance.now()) >>> 0 } }), PING_EVERY_MS);
+    };
+    ws.onmessage = (event: MessageEvent) => {
+      if (!(event.data instanceof ArrayBuffer)) return;
+      const bytes = new Uint8Array(event.data);
+      this.frames += 1;
+      this.bytes += bytes.length;
+      let message: ServerMessage;
+      try {
+        message = decodeServer(bytes);
+      } catch (err) {
+        console.error("undecodable server frame", err);
+        return;
+      }
+      if ("Welcome" in message) {
+        this.attempt = 0;
+        this.onState({ kind: "connected" });
+      } else if ("Pong" in message) {
+        this.pingMs = ((Math.floor(performance.now()) >>> 0) - message.Pong.client_time) >>> 0;
+      }
+      this.onMessage(message);
+    };
+    ws.onclose = (event: CloseEvent) => {
+      this.clearTimers();
+      if (this.stopped) return;
+      if (FINAL_CODES.has(event.code)) {
+        this.onState({ kind: "refused", reason: event.reason || `closed with code ${event.code}` });
+        return;
+      }
+      this.attempt += 1;
+      const inMs = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (this.attempt - 1)) * (0.8 + Math.random() * 0.4);
+      this.onState({ kind: "reconnecting", attempt: this.attempt, inMs });
+      this.retry = setTimeout(() => this.open(), inMs);
+    };
+  }
+
+  send(message: ClientMessage): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeClient(message));
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.clearTimers();
+    this.ws?.close(1000, "leaving");
+  }
+
+  private clearTimers(): void {
+    if (this.pinger) clearInterval(this.pinger);
+    if (this.retry) clearTimeout(this.retry);
+    this.pinger = this.retry = null;
+  }
+}

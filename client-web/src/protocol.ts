@@ -1,0 +1,221 @@
+// The Arena wire protocol (arena.v1) on the browser side: message types and codec.
+//
+// The types mirror the Rust types of `arena-shared` exactly as serde_json writes them
+// (enums as `{ Variant: fields }`, snake_case fields), so the golden messages that Rust
+// encodes (test/golden.json) can be compared with what this module decodes, value for
+// value. On the wire, structs are MessagePack arrays in field order: the schemas below
+// name the fields of each array, in that order. See docs/PROTOCOL.md.
+
+import { decode, encode } from "@msgpack/msgpack";
+
+export const SUBPROTOCOL = "arena.v1";
+/** Position quanta per game unit. */
+export const POS_SCALE = 8;
+/** Direction components are integers in -127..=127. */
+export const DIR_SCALE = 127;
+
+export type EntityId = number;
+export type Tick = number;
+export type Role = "Player" | "Spectator";
+export type EntityKind = "Player" | "Ball";
+export type RoundPhase = "Playing" | "Intermission";
+
+export interface Spawn { id: EntityId; kind: EntityKind; radius: number; name: string }
+export interface EntityState { id: EntityId; x: number; y: number; vx: number; vy: number }
+export interface Ack { id: EntityId; seq: number }
+export interface Score { id: EntityId; points: number }
+export interface RoundState { number: number; phase: RoundPhase; ends_at: Tick }
+export interface ArenaInfo {
+  width: number;
+  height: number;
+  round_ticks: number;
+  intermission_ticks: number;
+  /** Quanta per second at full input: what prediction moves your player by. */
+  player_speed: number;
+}
+
+export interface Snapshot {
+  tick: Tick;
+  spawns: Spawn[];
+  states: EntityState[];
+  acks: Ack[];
+  scores: Score[];
+  round: RoundState;
+}
+
+export interface Delta {
+  tick: Tick;
+  spawned: Spawn[];
+  moved: EntityState[];
+  removed: EntityId[];
+  acks: Ack[];
+  scores: Score[];
+  events: GameEvent[];
+}
+
+export interface Welcome {
+  you: EntityId | null;
+  session: string;
+  tick_hz: number;
+  arena: ArenaInfo;
+  reconnect_token: string;
+  snapshot: Snapshot;
+}
+
+export type GameEvent =
+  | { Collided: { a: EntityId; b: EntityId } }
+  | { Still: { id: EntityId } }
+  | { PlayerJoined: { id: EntityId; name: string } }
+  | { PlayerLeft: { id: EntityId } }
+  | { RoundStarted: { number: number; ends_at: Tick } }
+  | { RoundEnded: { number: number; scores: Score[] } };
+
+export type ServerMessage =
+  | { Welcome: Welcome }
+  | { Snapshot: Snapshot }
+  | { Delta: Delta }
+  | { Pong: { client_time: number } };
+
+export type ClientMessage =
+  | { Hello: { name: string; session: string | null; role: Role } }
+  | { Move: { seq: number; dx: number; dy: number } }
+  | { Ping: { client_time: number } };
+
+/** A frame that is not a valid server message. */
+export class ProtocolError extends Error {}
+
+// ---- Schemas: how each array on the wire becomes an object. ----
+
+type Decoder<T> = (raw: unknown, path: string) => T;
+
+const fail = (path: string, what: string): never => {
+  throw new ProtocolError(`${path}: expected ${what}`);
+};
+
+const int: Decoder<number> = (raw, path) =>
+  typeof raw === "number" && Number.isInteger(raw) ? raw : fail(path, "an integer");
+const str: Decoder<string> = (raw, path) => (typeof raw === "string" ? raw : fail(path, "a string"));
+const oneOf = <T extends string>(...names: T[]): Decoder<T> => (raw, path) =>
+  typeof raw === "string" && (names as string[]).includes(raw) ? (raw as T) : fail(path, names.join(" or "));
+const nullable = <T>(inner: Decoder<T>): Decoder<T | null> => (raw, path) =>
+  raw === null || raw === undefined ? null : inner(raw, path);
+const list = <T>(inner: Decoder<T>): Decoder<T[]> => (raw, path) =>
+  Array.isArray(raw) ? raw.map((item, i) => inner(item, `${path}[${i}]`)) : fail(path, "an array");
+
+/** A struct: an array on the wire, an object here, fields in wire order. */
+function struct<T>(fields: { [K in keyof T]: Decoder<T[K]> }): Decoder<T> {
+  const names = Object.keys(fields) as (keyof T)[];
+  return (raw, path) => {
+    if (!Array.isArray(raw) || raw.length !== names.length) {
+      return fail(path, `an array of ${names.length} fields (${names.join(", ")})`);
+    }
+    const out = {} as T;
+    names.forEach((name, i) => {
+      out[name] = fields[name](raw[i], `${path}.${String(name)}`);
+    });
+    return out;
+  };
+}
+
+/** An enum: a one-entry map `{ Variant: fields }` on the wire and here. */
+function variants<T>(cases: Record<string, Decoder<unknown>>): Decoder<T> {
+  return (raw, path) => {
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return fail(path, "a one-entry map");
+    const keys = Object.keys(raw as object);
+    const name = keys[0];
+    if (keys.length !== 1 || name === undefined || !(name in cases)) {
+      return fail(path, `one of ${Object.keys(cases).join(", ")}`);
+    }
+    return { [name]: cases[name]!((raw as Record<string, unknown>)[name], `${path}.${name}`) } as T;
+  };
+}
+
+const spawn = struct<Spawn>({ id: int, kind: oneOf("Player", "Ball"), radius: int, name: str });
+const entityState = struct<EntityState>({ id: int, x: int, y: int, vx: int, vy: int });
+const ack = struct<Ack>({ id: int, seq: int });
+const score = struct<Score>({ id: int, points: int });
+const roundState = struct<RoundState>({ number: int, phase: oneOf("Playing", "Intermission"), ends_at: int });
+const arenaInfo = struct<ArenaInfo>({ width: int, height: int, round_ticks: int, intermission_ticks: int, player_speed: int });
+
+const snapshot = struct<Snapshot>({
+  tick: int,
+  spawns: list(spawn),
+  states: list(entityState),
+  acks: list(ack),
+  scores: list(score),
+  round: roundState,
+});
+const gameEvent = variants<GameEvent>({
+  Collided: struct({ a: int, b: int }),
+  Still: struct({ id: int }),
+  PlayerJoined: struct({ id: int, name: str }),
+  PlayerLeft: struct({ id: int }),
+  RoundStarted: struct({ number: int, ends_at: int }),
+  RoundEnded: struct({ number: int, scores: list(score) }),
+});
+const delta = struct<Delta>({
+  tick: int,
+  spawned: list(spawn),
+  moved: list(entityState),
+  removed: list(int),
+  acks: list(ack),
+  scores: list(score),
+  events: list(gameEvent),
+});
+const welcome = struct<Welcome>({
+  you: nullable(int),
+  session: str,
+  tick_hz: int,
+  arena: arenaInfo,
+  reconnect_token: str,
+  snapshot,
+});
+const serverMessage = variants<ServerMessage>({
+  Welcome: welcome,
+  Snapshot: snapshot,
+  Delta: delta,
+  Pong: struct({ client_time: int }),
+});
+
+/** Decodes one binary frame from the server. Throws ProtocolError if it is not valid. */
+export function decodeServer(frame: Uint8Array): ServerMessage {
+  let raw: unknown;
+  try {
+    raw = decode(frame);
+  } catch (err) {
+    throw new ProtocolError(`not MessagePack: ${(err as Error).message}`);
+  }
+  return serverMessage(raw, "message");
+}
+
+/** Encodes a client message: objects become arrays in field order. */
+export function encodeClient(message: ClientMessage): Uint8Array {
+  if ("Hello" in message) {
+    const { name, session, role } = message.Hello;
+    return encode({ Hello: [name, session, role] });
+  }
+  if ("Move" in message) {
+    const { seq, dx, dy } = message.Move;
+    return encode({ Move: [seq >>> 0, clampDir(dx), clampDir(dy)] });
+  }
+  return encode({ Ping: [message.Ping.client_time >>> 0] });
+}
+
+const clampDir = (v: number) => Math.max(-DIR_SCALE, Math.min(DIR_SCALE, Math.round(v)));
+
+/** A steering direction (any length; clamped to 1) as wire components. */
+export function directionToWire(x: number, y: number): [number, number] {
+  if (!Number.isFinite(x) || !Number.isFinite(y)) return [0, 0];
+  const len = Math.hypot(x, y);
+  const [ux, uy] = len > 1 ? [x / len, y / len] : [x, y];
+  // `+ 0` turns -0 into 0, so that "no direction" always compares equal.
+  return [Math.round(ux * DIR_SCALE) + 0, Math.round(uy * DIR_SCALE) + 0];
+}
+
+/** Wire direction components back to a vector of length at most 1, as the server does. */
+export function directionFromWire(dx: number, dy: number): [number, number] {
+  const x = dx / DIR_SCALE;
+  const y = dy / DIR_SCALE;
+  const len = Math.hypot(x, y);
+  return len > 1 ? [x / len, y / len] : [x, y];
+}

@@ -1,0 +1,131 @@
+// The client's copy of a session's world, kept from Welcome, Snapshot and Delta
+// messages: the TypeScript twin of `arena_shared::mirror::Mirror`.
+//
+// The server leaves out of a delta every entity whose motion a client can extrapolate
+// (dead reckoning). This module keeps, per entity, the last few reports, so it can say
+// where the entity was at any recent tick exactly, and between two ticks by linear
+// interpolation, which is how other players are drawn smoothly a little in the past.
+
+import type { Ack, ArenaInfo, Delta, EntityId, EntityState, GameEvent, RoundState, Score, Snapshot, Spawn, Tick } from "./protocol";
+
+/** An entity's motion as last reported at `tick`. */
+interface Report {
+  state: EntityState;
+  tick: Tick;
+}
+
+/** How many ticks of reports to keep: enough to draw a little in the past. */
+const HISTORY_TICKS = 45;
+
+/** How far past the last delta an entity is extrapolated when drawing. */
+const MAX_EXTRAPOLATION_TICKS = 3;
+
+
+/** Where a client that got `base` `ticks` ago places the entity: integer quanta. */
+export function extrapolate(base: EntityState, ticks: number): EntityState {
+  return { ...base, x: base.x + base.vx * ticks, y: base.y + base.vy * ticks };
+}
+
+export class World {
+  tick: Tick = 0;
+  readonly spawns = new Map<EntityId, Spawn>();
+  readonly acks = new Map<EntityId, number>();
+  readonly scores = new Map<EntityId, number>();
+  round: RoundState = { number: 0, phase: "Playing", ends_at: 0 };
+  /** Deltas refused because they did not follow the previous tick. */
+  gaps = 0;
+  private readonly reports = new Map<EntityId, Report[]>();
+
+  constructor(readonly arena: ArenaInfo, readonly tickHz: number) {}
+
+  /** Replaces everything with a snapshot's world. */
+  reset(snapshot: Snapshot): void {
+    this.tick = snapshot.tick;
+    this.spawns.clear();
+    this.reports.clear();
+    for (const spawn of snapshot.spawns) this.spawns.set(spawn.id, spawn);
+    for (const state of snapshot.states) this.reports.set(state.id, [{ state, tick: snapshot.tick }]);
+    this.setAll(this.acks, snapshot.acks.map((a: Ack) => [a.id, a.seq]));
+    this.setAll(this.scores, snapshot.scores.map((s: Score) => [s.id, s.points]));
+    this.round = snapshot.round;
+  }
+
+  /**
+   * Applies the next tick's delta and returns its events, or null if it does not follow
+   * the last tick (a delta was lost; the server sends a snapshot soon).
+   */
+  apply(delta: Delta): GameEvent[] | null {
+    if (delta.tick !== this.tick + 1) {
+      this.gaps += 1;
+      return null;
+    }
+    this.tick = delta.tick;
+    for (const spawn of delta.spawned) this.spawns.set(spawn.id, spawn);
+    for (const state of delta.moved) {
+      const history = this.reports.get(state.id) ?? [];
+      history.push({ state, tick: delta.tick });
+      while (history.length > 1 && history[1]!.tick <= delta.tick - HISTORY_TICKS) history.shift();
+      this.reports.set(state.id, history);
+    }
+    for (const id of delta.removed) {
+      this.spawns.delete(id);
+      this.reports.delete(id);
+      this.acks.delete(id);
+      this.scores.delete(id);
+    }
+    for (const ack of delta.acks) this.acks.set(ack.id, ack.seq);
+    for (const score of delta.scores) this.scores.set(score.id, score.points);
+    for (const event of delta.events) {
+      if ("RoundStarted" in event) {
+        this.round = { number: event.RoundStarted.number, phase: "Playing", ends_at: event.RoundStarted.ends_at };
+      } else if ("RoundEnded" in event) {
+        this.round = {
+          number: event.RoundEnded.number,
+          phase: "Intermission",
+          ends_at: this.tick + this.arena.intermission_ticks,
+        };
+      }
+    }
+    return delta.events;
+  }
+
+  /** The entity's exact motion at a whole tick no later than the current one. */
+  stateAt(id: EntityId, tick: Tick): EntityState | undefined {
+    const history = this.reports.get(id);
+    if (!history || history.length === 0) return undefined;
+    let report = history[0]!;
+    for (const candidate of history) {
+      if (candidate.tick <= tick) report = candidate;
+    }
+    return extrapolate(report.state, tick - report.tick);
+  }
+
+  /**
+   * Where the entity is at a fractional tick, in position quanta: interpolated between
+   * whole ticks, and extrapolated (exact for straight motion) up to a few ticks past
+   * the last delta, so that a late packet does not freeze the picture.
+   */
+  positionAt(id: EntityId, tick: number): { x: number; y: number } | undefined {
+    const clamped = Math.min(tick, this.tick + MAX_EXTRAPOLATION_TICKS);
+    const before = Math.floor(clamped);
+    const a = this.stateAt(id, before);
+    if (!a) return undefined;
+    const b = this.stateAt(id, before + 1) ?? a;
+    const t = clamped - before;
+    return { x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t };
+  }
+
+
+  /** Players by score, best first. */
+  leaderboard(): { id: EntityId; name: string; points: number }[] {
+    return [...this.spawns.values()]
+      .filter((s) => s.kind === "Player")
+      .map((s) => ({ id: s.id, name: s.name, points: this.scores.get(s.id) ?? 0 }))
+      .sort((x, y) => y.points - x.points || x.id - y.id);
+  }
+
+  private setAll(map: Map<EntityId, number>, entries: [EntityId, number][]): void {
+    map.clear();
+    for (const [k, v] of entries) map.set(k, v);
+  }
+}

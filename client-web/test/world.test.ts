@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import type { Delta } from "../src/protocol";
+import { World, extrapolate } from "../src/world";
+
+const arena = { width: 12800, height: 7200, round_ticks: 2700, intermission_ticks: 150, player_speed: 1600 };
+const empty = (tick: number): Delta => ({ tick, spawned: [], moved: [], removed: [], acks: [], scores: [], events: [] });
+
+function world(): World {
+  const w = new World(arena, 30);
+  w.reset({
+    tick: 10,
+    spawns: [{ id: 1, kind: "Ball", radius: 120, name: "" }, { id: 7, kind: "Player", radius: 160, name: "ada" }],
+    states: [{ id: 1, x: 1000, y: 1000, vx: 10, vy: -5 }, { id: 7, x: 5000, y: 3000, vx: 0, vy: 0 }],
+    acks: [{ id: 7, seq: 3 }],
+    scores: [{ id: 7, points: 2 }],
+    round: { number: 1, phase: "Playing", ends_at: 2700 },
+  });
+  return w;
+}
+
+test("entities not in a delta keep moving by dead reckoning", () => {
+  const w = world();
+  for (let t = 11; t <= 14; t++) assert.notEqual(w.apply(empty(t)), null);
+  assert.deepEqual(w.stateAt(1, 14), extrapolate({ id: 1, x: 1000, y: 1000, vx: 10, vy: -5 }, 4));
+  assert.deepEqual(w.stateAt(1, 14), { id: 1, x: 1040, y: 980, vx: 10, vy: -5 });
+});
+
+test("past positions use the report that was valid then, and interpolate between ticks", () => {
+  const w = world();
+  w.apply(empty(11));
+  w.apply({ ...empty(12), moved: [{ id: 1, x: 2000, y: 1000, vx: 0, vy: 0 }] });
+  assert.equal(w.stateAt(1, 11)!.x, 1010, "tick 11 still follows the tick-10 report");
+  assert.equal(w.stateAt(1, 12)!.x, 2000);
+  assert.deepEqual(w.positionAt(1, 11.5), { x: 1505, y: 997.5 });
+  assert.deepEqual(w.positionAt(1, 40), { x: 2000, y: 1000 }, "far-future ticks are clamped near the last delta");
+});
+
+test("a delta that skips a tick is refused and counted", () => {
+  const w = world();
+  assert.equal(w.apply(empty(12)), null);
+  assert.equal(w.gaps, 1);
+  assert.equal(w.tick, 10);
+});
+
+test("spawns, removals, acks, scores and rounds are kept", () => {
+  const w = world();
+  w.apply({
+    ...empty(11),
+    spawned: [{ id: 8, kind: "Player", radius: 160, name: "bob" }],
+    moved: [{ id: 8, x: 100, y: 100, vx: 1, vy: 0 }],
+    removed: [1],
+    acks: [{ id: 7, seq: 4 }],
+    scores: [{ id: 8, points: 5 }],
+    events: [{ RoundEnded: { number: 1, scores: [] } }],
+  });
+  assert.equal(w.spawns.has(1), false);
+  assert.equal(w.spawns.get(8)?.name, "bob");
+  assert.equal(w.acks.get(7), 4);
+  assert.deepEqual(w.leaderboard().map((r) => r.name), ["bob", "ada"]);
+  assert.equal(w.round.phase, "Intermission");
+});
