@@ -1,5 +1,5 @@
-// Builds the page into an output folder (default dist/): app.js bundled by esbuild,
-// index.html and style.css copied. With --tests, bundles test/*.test.ts for Node's test
+// Builds the pages into an output folder (default dist/): app.js (the game) and
+// controller.js (the phone controller) bundled by esbuild, their HTML and the CSS copied. With --tests, bundles test/*.test.ts for Node's test
 // runner into dist-test/ instead.
 //   node scripts/build.mjs [--outdir DIR] [--tests]
 import { build } from "esbuild";
@@ -32,8 +32,8 @@ if (args.includes("--tests")) {
   const outdir = flag("--outdir") ?? join(root, "dist");
   await mkdir(outdir, { recursive: true });
   await build({
-    entryPoints: [join(root, "src", "main.ts")],
-    outfile: join(outdir, "app.js"),
+    entryPoints: { app: join(root, "src", "main.ts"), controller: join(root, "src", "controller.ts") },
+    outdir,
     bundle: true,
     minify: true,
     sourcemap: true,
@@ -41,5 +41,7 @@ if (args.includes("--tests")) {
     target: ["es2020", "safari14"],
     logLevel: "warning",
   });
-  for (const file of ["index.html", "style.css"]) await copyFile(join(root, "src", file), join(outdir, file));
+  for (const file of ["index.html", "controller.html", "style.css"]) {
+    await copyFile(join(root, "src", file), join(outdir, file));
+  }
 }

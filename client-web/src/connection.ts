@@ -3,7 +3,7 @@
 // A refusal (bad input, a full session) is final and shown with the server's reason;
 // anything else that ends the connection is retried, waiting twice as long each time.
 
-import { SUBPROTOCOL, decodeServer, encodeClient, type ClientMessage, type Role, type ServerMessage } from "./protocol";
+import { SUBPROTOCOL, decodeServer, encodeClient, type ClientMessage, type ServerMessage } from "./protocol";
 
 export type ConnectionState =
   | { kind: "connecting" }
@@ -12,16 +12,11 @@ export type ConnectionState =
   | { kind: "refused"; reason: string };
 
 /** Close codes after which retrying cannot help. */
-const FINAL_CODES = new Set([1003, 1007, 1008, 1009, 4001]);
+const FINAL_CODES = new Set([1003, 1007, 1008, 1009, 4001, 4002]);
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 8000;
 const PING_EVERY_MS = 2000;
 
-export interface JoinRequest {
-  name: string;
-  session: string | null;
-  role: Role;
-}
 
 export class Connection {
   /** Round-trip time of the last ping, ms. */
@@ -37,18 +32,19 @@ export class Connection {
 
   constructor(
     private readonly url: string,
-    private readonly join: JoinRequest,
+    /** The first message: a game page's Hello, or a controller's Pair. */
+    private readonly first: ClientMessage,
     private readonly onMessage: (message: ServerMessage) => void,
     private readonly onState: (state: ConnectionState) => void,
   ) {}
 
   open(): void {
-    this.onState(this.attempt === 0 ? { kind: "connecting" } : { kind: "connecting" });
+    this.onState({ kind: "connecting" });
     const ws = new WebSocket(this.url, SUBPROTOCOL);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onopen = () => {
-      this.send({ Hello: { name: this.join.name, session: this.join.session, role: this.join.role } });
+      this.send(this.first);
       this.pinger = setInterval(() => this.send({ Ping: { client_time: Math.floor(performance.now()) >>> 0 } }), PING_EVERY_MS);
     };
     ws.onmessage = (event: MessageEvent) => {
@@ -63,7 +59,7 @@ export class Connection {
         console.error("undecodable server frame", err);
         return;
       }
-      if ("Welcome" in message) {
+      if ("Welcome" in message || "Paired" in message) {
         this.attempt = 0;
         this.onState({ kind: "connected" });
       } else if ("Pong" in message) {

@@ -11,6 +11,7 @@ import { Predictor } from "./prediction";
 import { directionToWire, type Delta, type GameEvent, type ServerMessage } from "./protocol";
 import { Renderer, colorOf, type Body } from "./render";
 import { World } from "./world";
+import QRCode from "qrcode";
 
 /** Others are drawn this many ticks behind the estimated server time. */
 const INTERPOLATION_TICKS = 1.5;
@@ -60,6 +61,9 @@ class Game {
   private stats = { updatesPerSecond: 0, bytesPerSecond: 0 };
   private roundOverUntil = 0;
   private connectionState: ConnectionState = { kind: "connecting" };
+  /** True while a paired phone steers this page's player. */
+  private phoneAttached = false;
+  private pairCodeExpires = 0;
   /** The bodies as last drawn, for `inspect`. */
   private lastBodies: Body[] = [];
   readonly connection: Connection;
@@ -73,7 +77,7 @@ class Game {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.connection = new Connection(
       `${scheme}://${location.host}/ws`,
-      { name, session, role: "Player" },
+      { Hello: { name, session, role: "Player" } },
       (m) => this.onMessage(m),
       (s) => this.onState(s),
     );
@@ -120,6 +124,14 @@ class Game {
       this.reconcile();
     } else if ("Delta" in message && this.world) {
       this.onDelta(message.Delta, now);
+    } else if ("PairCode" in message) {
+      void this.showPairCode(message.PairCode.code, message.PairCode.expires_in_s, message.PairCode.lan_url, now);
+    } else if ("Controller" in message) {
+      this.phoneAttached = message.Controller.attached;
+      $("phone-chip").hidden = !this.phoneAttached;
+      if (this.phoneAttached) $("pairing").hidden = true;
+      toast(this.phoneAttached ? "Phone connected: tilt to steer" : "Phone disconnected");
+      this.reconcile();
     }
   }
 
@@ -158,6 +170,26 @@ class Game {
       this.sounds.roundEnd();
       this.showRoundOver(event.RoundEnded.scores, now);
     }
+  }
+
+  /** Asks the server for a pairing code (the answer arrives as a PairCode message). */
+  requestPairCode(): void {
+    this.connection.send("RequestPairCode");
+  }
+
+  private async showPairCode(code: string, expiresIn: number, lanUrl: string | null, now: number): Promise<void> {
+    // A phone cannot reach "localhost": offer the server's LAN address when the page
+    // itself was opened on loopback.
+    const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(location.hostname);
+    const base = loopback && lanUrl ? lanUrl : location.origin;
+    const url = `${base}/controller?c=${code}`;
+    $("pair-code").textContent = code;
+    const link = $("pair-link") as HTMLAnchorElement;
+    link.href = url;
+    link.textContent = url;
+    this.pairCodeExpires = now + expiresIn * 1000;
+    $("pairing").hidden = false;
+    await QRCode.toCanvas($("pair-qr") as HTMLCanvasElement, url, { width: 220, margin: 1 });
   }
 
   private showRoundOver(scores: { id: number; points: number }[], now: number): void {
@@ -217,7 +249,10 @@ class Game {
     const bodies: Body[] = [];
     for (const spawn of world.spawns.values()) {
       const mine = spawn.id === this.you;
-      const at = mine && this.predictor ? this.predictor.render(this.accumulator / this.tickMs) : world.positionAt(spawn.id, renderTick);
+      // Your own player is predicted from your keys, unless a phone steers it: then it
+      // is drawn like everyone else.
+      const predicted = mine && this.predictor && !this.phoneAttached;
+      const at = predicted ? this.predictor!.render(this.accumulator / this.tickMs) : world.positionAt(spawn.id, renderTick);
       if (at) bodies.push({ id: spawn.id, kind: spawn.kind, name: spawn.name, x: at.x, y: at.y, radius: spawn.radius, mine });
     }
     renderer.draw(bodies, now);
@@ -232,6 +267,10 @@ class Game {
       world.round.phase === "Playing"
         ? `Round ${world.round.number} · ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`
         : `Next round in ${seconds} s`;
+    if (!$("pairing").hidden) {
+      const left = Math.max(0, Math.ceil((this.pairCodeExpires - now) / 1000));
+      $("pair-expires").textContent = String(left);
+    }
     if (this.roundOverUntil > 0) $("next-in").textContent = String(Math.max(0, Math.ceil((this.roundOverUntil - now) / 1000)));
     const board = $("scoreboard");
     const rows = world.leaderboard().slice(0, 8);
@@ -271,6 +310,8 @@ class Game {
       effects: { ...(this.renderer?.counts ?? { collisions: 0, stills: 0 }) },
       scores: world ? world.leaderboard() : [],
       ping: this.connection.pingMs,
+      phoneAttached: this.phoneAttached,
+      pairCode: $("pairing").hidden ? null : $("pair-code").textContent,
       stats: this.stats,
     };
   }
@@ -340,6 +381,8 @@ function start(): void {
     $("join").hidden = true;
     $("game").hidden = false;
     const game = new Game(name, code === "" ? null : code, sounds, steering);
+    $("pair-button").addEventListener("click", () => game.requestPairCode());
+    $("pair-close").addEventListener("click", () => ($("pairing").hidden = true));
     (window as unknown as { arena: { inspect: () => unknown } }).arena = { inspect: () => game.inspect() };
   });
 }

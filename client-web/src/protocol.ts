@@ -70,16 +70,27 @@ export type GameEvent =
   | { RoundStarted: { number: number; ends_at: Tick } }
   | { RoundEnded: { number: number; scores: Score[] } };
 
+export interface PairCode { code: string; expires_in_s: number; lan_url: string | null }
+export interface Paired { player: EntityId; name: string; session: string; tick_hz: number; score: number; round: RoundState }
+export interface Feed { tick: Tick; score: number; round: RoundState; events: GameEvent[] }
+
 export type ServerMessage =
   | { Welcome: Welcome }
   | { Snapshot: Snapshot }
   | { Delta: Delta }
-  | { Pong: { client_time: number } };
+  | { Pong: { client_time: number } }
+  | { PairCode: PairCode }
+  | { Paired: Paired }
+  | { PairRefused: { reason: string } }
+  | { Feed: Feed }
+  | { Controller: { attached: boolean } };
 
 export type ClientMessage =
   | { Hello: { name: string; session: string | null; role: Role } }
   | { Move: { seq: number; dx: number; dy: number } }
-  | { Ping: { client_time: number } };
+  | { Ping: { client_time: number } }
+  | "RequestPairCode"
+  | { Pair: { code: string } };
 
 /** A frame that is not a valid server message. */
 export class ProtocolError extends Error {}
@@ -95,6 +106,7 @@ const fail = (path: string, what: string): never => {
 const int: Decoder<number> = (raw, path) =>
   typeof raw === "number" && Number.isInteger(raw) ? raw : fail(path, "an integer");
 const str: Decoder<string> = (raw, path) => (typeof raw === "string" ? raw : fail(path, "a string"));
+const bool: Decoder<boolean> = (raw, path) => (typeof raw === "boolean" ? raw : fail(path, "a boolean"));
 const oneOf = <T extends string>(...names: T[]): Decoder<T> => (raw, path) =>
   typeof raw === "string" && (names as string[]).includes(raw) ? (raw as T) : fail(path, names.join(" or "));
 const nullable = <T>(inner: Decoder<T>): Decoder<T | null> => (raw, path) =>
@@ -175,6 +187,11 @@ const serverMessage = variants<ServerMessage>({
   Snapshot: snapshot,
   Delta: delta,
   Pong: struct({ client_time: int }),
+  PairCode: struct<PairCode>({ code: str, expires_in_s: int, lan_url: nullable(str) }),
+  Paired: struct<Paired>({ player: int, name: str, session: str, tick_hz: int, score: int, round: roundState }),
+  PairRefused: struct({ reason: str }),
+  Feed: struct<Feed>({ tick: int, score: int, round: roundState, events: list(gameEvent) }),
+  Controller: struct({ attached: bool }),
 });
 
 /** Decodes one binary frame from the server. Throws ProtocolError if it is not valid. */
@@ -190,7 +207,11 @@ export function decodeServer(frame: Uint8Array): ServerMessage {
 
 /** Encodes a client message: objects become arrays in field order. */
 export function encodeClient(message: ClientMessage): Uint8Array {
+  // A variant without fields is just its name.
+  if (message === "RequestPairCode") return encode(message);
+  if ("Pair" in message) return encode({ Pair: [message.Pair.code] });
   if ("Hello" in message) {
+
     const { name, session, role } = message.Hello;
     return encode({ Hello: [name, session, role] });
   }

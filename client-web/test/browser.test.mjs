@@ -163,3 +163,50 @@ test("a refused join shows the server's reason", { timeout: 30_000 }, async () =
 
   await page.screenshot({ path: join(artifacts, "refused.png") });
 });
+
+test("a phone pairs by code and steers its player by tilting", { timeout: 60_000 }, async () => {
+  const game = await joinAs("carol", "PHONE");
+  await game.click("#pair-button");
+  await game.waitForFunction(() => window.arena.inspect().pairCode, null, { timeout: 10_000 });
+  const code = (await inspect(game)).pairCode;
+  assert.match(code, /^[2-9A-HJ-NP-Z]{6}$/, `a six-character code without look-alikes: ${code}`);
+  assert.equal(await game.isVisible("#pair-qr"), true, "with a QR code of the controller link");
+  assert.match(await game.textContent("#pair-link"), new RegExp(`/controller\\?c=${code}$`));
+  await game.screenshot({ path: join(artifacts, "game-pairing-code.png") });
+
+  // The phone: a mobile viewport whose motion sensor the DevTools protocol controls.
+  const phoneContext = await browser.newContext({ viewport: { width: 390, height: 780 }, isMobile: true, hasTouch: true });
+  const phone = await phoneContext.newPage();
+  phone.on("pageerror", (err) => pageErrors.push(`phone: ${err.message}`));
+  const sensor = await phoneContext.newCDPSession(phone);
+  const tilt = (gamma, beta = 0) => sensor.send("DeviceOrientation.setDeviceOrientationOverride", { alpha: 0, beta, gamma });
+  await tilt(0);
+  await phone.goto(`${baseUrl}/controller?c=${code}`);
+  assert.equal(await phone.inputValue("#code"), code, "the QR link fills in the code");
+  await phone.click("#start");
+  await phone.waitForFunction(() => window.arena.inspect().player !== null, null, { timeout: 10_000 });
+  await game.waitForFunction(() => window.arena.inspect().phoneAttached, null, { timeout: 10_000 });
+  assert.equal((await inspect(phone)).mode, "tilt", "the phone steers by tilt, its sensor being there");
+
+  // Tilt towards the middle of the arena: the game page shows carol going that way.
+  const before = body(await inspect(game), "carol");
+  const sign = before.x < (700 * QUANTA) / 2 ? 1 : -1;
+  await tilt(30 * sign);
+  await game.waitForTimeout(700);
+  await tilt(0);
+  const after = body(await inspect(game), "carol");
+  const moved = (after.x - before.x) * sign;
+  assert.ok(moved > 60 * QUANTA, `tilting moved carol ${moved / QUANTA} units the way the phone leaned`);
+  assert.ok(Math.abs(after.y - before.y) < 4 * QUANTA, "and not up or down");
+  await game.screenshot({ path: join(artifacts, "game-steered-by-phone.png") });
+  await phone.screenshot({ path: join(artifacts, "phone-controller.png") });
+
+  // A wrong code is refused, with a reason.
+  const other = await (await browser.newContext({ viewport: { width: 390, height: 780 }, isMobile: true })).newPage();
+  await other.goto(`${baseUrl}/controller?c=WRONG2`);
+  await other.click("#start");
+  await other.waitForSelector("#pair-error:not([hidden])", { timeout: 10_000 });
+  assert.match(await other.textContent("#pair-error"), /no such code/);
+  await other.screenshot({ path: join(artifacts, "phone-wrong-code.png") });
+  assert.deepEqual(pageErrors, [], "no script errors");
+});

@@ -31,6 +31,16 @@ pub struct Tunables {
     pub sessions: SessionTunables,
     /// Per-connection buffering.
     pub network: NetworkTunables,
+    /// Phone controllers.
+    pub controllers: ControllerTunables,
+}
+
+/// Phone controllers.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControllerTunables {
+    /// Seconds a pairing code stays valid.
+    pub code_ttl_s: f32,
 }
 
 /// The playing field, a rectangle from (0, 0) to (width, height).
@@ -178,6 +188,7 @@ impl Tunables {
             ("balls.min_speed", self.balls.min_speed),
             ("round.intermission_s", self.round.intermission_s),
             ("sessions.empty_timeout_s", self.sessions.empty_timeout_s),
+            ("controllers.code_ttl_s", self.controllers.code_ttl_s),
         ];
         for (name, value) in non_negative {
             if !(value.is_finite() && value >= 0.0) {

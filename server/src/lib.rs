@@ -10,7 +10,9 @@
 //! - [`sim`]: the game itself, a bevy_ecs world stepped at a fixed tick; no I/O.
 //! - [`input_slot`]: where a connection leaves its latest input for the tick loop.
 //! - [`outbox`]: a connection's bounded frame queue and the slow-client policy.
+//! - [`pairing`]: one-time codes that make a phone the controller of a player.
 //! - [`session`]: a simulation plus its connections, and the per-tick fan-out.
+
 //! - [`ticker`]: the thread that steps every session on a fixed cadence.
 //! - [`stats`]: counters the server keeps about itself.
 //! - [`telemetry`]: the same and more as Prometheus metrics on `/metrics`.
@@ -21,6 +23,7 @@ pub mod config;
 pub mod input_slot;
 mod net;
 pub mod outbox;
+pub mod pairing;
 pub mod server;
 pub mod session;
 pub mod sim;

@@ -78,7 +78,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         "  WebSocket ws://{shown}/ws (subprotocol arena.v1), health http://{shown}/healthz, metrics http://{shown}/metrics"
     );
 
+    if let Some(lan) = server.lan_url() {
+        println!("  phones on this network: open {lan}/controller to steer a player");
+    }
     server.run(shutdown_signal()).await?;
+
     tracing::info!("stopped");
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! commands, each player's input slot, and each connection's outbox.
 
 mod connection;
+mod controller;
 mod page;
 mod upgrade;
 

@@ -80,6 +80,23 @@ impl Server {
             .map_err(io("cannot read the bound address"))
     }
 
+    /// Where phones on the local network can reach this server (`http://IP:PORT`), if
+    /// it listens beyond loopback and the machine has a LAN address.
+    pub fn lan_url(&self) -> Option<String> {
+        let addr = self.listener.local_addr().ok()?;
+        let ip = if addr.ip().is_unspecified() {
+            local_ip_address::local_ip().ok()?
+        } else if addr.ip().is_loopback() {
+            return None;
+        } else {
+            addr.ip()
+        };
+        Some(match ip {
+            std::net::IpAddr::V4(v4) => format!("http://{v4}:{}", addr.port()),
+            std::net::IpAddr::V6(v6) => format!("http://[{v6}]:{}", addr.port()),
+        })
+    }
+
     /// The server's live counters.
     pub fn stats(&self) -> Arc<Stats> {
         self.stats.clone()
@@ -90,12 +107,13 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
+        let lan_url = self.lan_url();
         let Server {
             listener,
             tunables,
             stats,
         } = self;
-        let ticker = Ticker::spawn(tunables.clone(), stats.clone())
+        let ticker = Ticker::spawn(tunables.clone(), stats.clone(), lan_url)
             .map_err(io("cannot start the tick thread"))?;
         let cancel = CancellationToken::new();
         let connections = TaskTracker::new();

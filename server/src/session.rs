@@ -11,12 +11,16 @@ use std::sync::Arc;
 
 use arena_shared::codec::encode_server;
 use arena_shared::limits::close_code;
-use arena_shared::protocol::{EntityId, Hello, Role, ServerMessage, Snapshot, Welcome};
+use arena_shared::protocol::{
+    ControllerStatus, EntityId, Feed, GameEvent, Hello, Paired, Role, ServerMessage, Snapshot,
+    Welcome,
+};
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::config::Tunables;
 use crate::input_slot::InputSlot;
 use crate::outbox::{Offer, Outbox, Outgoing};
+use crate::pairing::Refusal;
 use crate::sim::Simulation;
 
 /// Identifies a connection across the server.
@@ -48,15 +52,26 @@ pub struct TickReport {
 
 struct Member {
     conn: ConnId,
-    player: Option<EntityId>,
     outbox: Outbox,
-    input: Arc<InputSlot>,
-    /// False until its `Welcome` is queued: it gets no delta before that.
-    welcomed: bool,
-    reconnect_token: String,
+    kind: Kind,
 }
 
-/// A session: a game and the connections watching or playing it.
+/// What a connection is to the session.
+enum Kind {
+    /// A game page (with a player) or a spectator: gets the welcome and every delta.
+    Viewer {
+        player: Option<EntityId>,
+        /// Where its reader, and any paired controller's, leave inputs.
+        input: Arc<InputSlot>,
+        /// False until its `Welcome` is queued: it gets no delta before that.
+        welcomed: bool,
+        reconnect_token: String,
+    },
+    /// A phone steering `player`: gets only that player's feed.
+    Controller { player: EntityId, fed_score: u32 },
+}
+
+/// A session: a game and the connections watching, playing or steering it.
 pub struct Session {
     code: String,
     sim: Simulation,
@@ -135,22 +150,130 @@ impl Session {
         };
         self.members.push(Member {
             conn: request.conn,
-            player,
             outbox: request.outbox,
-            input: request.input,
-            welcomed: false,
-            reconnect_token,
+            kind: Kind::Viewer {
+                player,
+                input: request.input,
+                welcomed: false,
+                reconnect_token,
+            },
         });
     }
 
-    /// Removes a connection and its player. Returns false if it was not a member.
+    /// The player of the game page on `conn`, if it is one: what a pairing code binds.
+    pub fn player_of(&self, conn: ConnId) -> Option<EntityId> {
+        self.members
+            .iter()
+            .find(|m| m.conn == conn)
+            .and_then(|m| match m.kind {
+                Kind::Viewer { player, .. } => player,
+                Kind::Controller { .. } => None,
+            })
+    }
+
+    /// Sends one message to one member (a pairing code, for instance).
+    pub fn send_to(&mut self, conn: ConnId, message: &ServerMessage<'_>) {
+        let Some(frame) = encode(&mut self.encoder, message) else {
+            return;
+        };
+        if let Some(member) = self.members.iter().find(|m| m.conn == conn) {
+            member.outbox.offer(Outgoing::Frame(frame));
+        }
+    }
+
+    /// Makes `conn` the controller of `player`: its inputs go where the player's page's
+    /// go. Returns that input slot, or `PlayerLeft` if the player is gone.
+    pub fn attach_controller(
+        &mut self,
+        conn: ConnId,
+        player: EntityId,
+        outbox: Outbox,
+    ) -> Result<Arc<InputSlot>, (Refusal, Outbox)> {
+        let page = self.members.iter().find_map(|m| match &m.kind {
+            Kind::Viewer {
+                player: Some(p),
+                input,
+                ..
+            } if *p == player => Some((m.conn, input.clone())),
+            _ => None,
+        });
+        let Some((page, input)) = page else {
+            return Err((Refusal::PlayerLeft, outbox));
+        };
+        let score = self.sim.score_of(player).unwrap_or(0);
+        let paired = ServerMessage::Paired(Paired {
+            player,
+            name: self.sim.name_of(player).unwrap_or_default(),
+            session: self.code.clone(),
+            tick_hz: self.tick_hz,
+            score,
+
+            round: self.sim.round_state(),
+        });
+        if let Some(frame) = encode(&mut self.encoder, &paired) {
+            outbox.offer(Outgoing::Frame(frame));
+        }
+        self.members.push(Member {
+            conn,
+            outbox,
+            kind: Kind::Controller {
+                player,
+                fed_score: score,
+            },
+        });
+        self.send_to(
+            page,
+            &ServerMessage::Controller(ControllerStatus { attached: true }),
+        );
+        Ok(input)
+    }
+
+    /// Removes a connection. A page takes its player with it, and its controllers are
+    /// closed; a controller leaves its player to the page. Returns false if it was not
+    /// a member.
     pub fn leave(&mut self, conn: ConnId) -> bool {
         let Some(index) = self.members.iter().position(|m| m.conn == conn) else {
             return false;
         };
         let member = self.members.swap_remove(index);
-        if let Some(id) = member.player {
-            self.sim.remove_player(id);
+        match member.kind {
+            Kind::Viewer {
+                player: Some(id), ..
+            } => {
+                self.sim.remove_player(id);
+                self.members.retain(|m| match m.kind {
+                    Kind::Controller { player, .. } if player == id => {
+                        let reason = "the game page of your player has left".to_owned();
+                        m.outbox.offer(Outgoing::Close {
+                            code: close_code::PLAYER_LEFT,
+                            reason,
+                        });
+                        false
+                    }
+                    _ => true,
+                });
+            }
+            Kind::Viewer { player: None, .. } => {}
+            Kind::Controller { player, .. } => {
+                let still_attached = self
+                    .members
+                    .iter()
+                    .any(|m| matches!(m.kind, Kind::Controller { player: p, .. } if p == player));
+                let page = self.members.iter().find_map(|m| match m.kind {
+                    Kind::Viewer {
+                        player: Some(p), ..
+                    } if p == player => Some(m.conn),
+                    _ => None,
+                });
+                if let Some(page) = page {
+                    self.send_to(
+                        page,
+                        &ServerMessage::Controller(ControllerStatus {
+                            attached: still_attached,
+                        }),
+                    );
+                }
+            }
         }
         true
     }
@@ -165,11 +288,18 @@ impl Session {
         self.members.is_empty() && self.empty_ticks >= self.empty_timeout_ticks
     }
 
-    /// Runs one tick: inputs in, simulation step, one encoded delta out to every member.
+    /// Runs one tick: inputs in, simulation step, one encoded delta out to every viewer,
+    /// and a feed to each controller whose player had news.
     pub fn tick(&mut self) -> TickReport {
         for member in &self.members {
-            if let (Some(id), Some(input)) = (member.player, member.input.take()) {
-                self.sim.steer(id, input.seq, input.dx, input.dy);
+            if let Kind::Viewer {
+                player: Some(id),
+                input,
+                ..
+            } = &member.kind
+                && let Some(steer) = input.take()
+            {
+                self.sim.steer(*id, steer.seq, steer.dx, steer.dy);
             }
         }
         self.sim.step();
@@ -187,40 +317,95 @@ impl Session {
             return report;
         };
         let mut needs_snapshot = false;
+        let mut has_controllers = false;
         for member in &mut self.members {
-            if !member.welcomed || member.outbox.wants_snapshot() {
-                needs_snapshot = true;
-                continue;
-            }
-            if member.outbox.offer_delta(&delta) == Offer::Dropped {
-                report.dropped += 1;
+            match &member.kind {
+                Kind::Controller { .. } => has_controllers = true,
+                Kind::Viewer {
+                    welcomed: false, ..
+                } => needs_snapshot = true,
+                Kind::Viewer { .. } if member.outbox.wants_snapshot() => needs_snapshot = true,
+                Kind::Viewer { .. } => {
+                    if member.outbox.offer_delta(&delta) == Offer::Dropped {
+                        report.dropped += 1;
+                    }
+                }
             }
         }
         if needs_snapshot {
             report.resyncs = self.send_snapshots();
         }
+        if has_controllers {
+            self.feed_controllers();
+        }
         report
     }
 
-    /// Welcomes new members and resynchronizes drained laggards with this tick's state.
+    /// Sends each controller its player's events and score, if it has any news.
+    fn feed_controllers(&mut self) {
+        let delta = self.sim.delta();
+        let round = self.sim.round_state();
+        for member in &mut self.members {
+            let Kind::Controller { player, fed_score } = &mut member.kind else {
+                continue;
+            };
+            let player = *player;
+            let score = self.sim.score_of(player).unwrap_or(0);
+            let events: Vec<GameEvent> = delta
+                .events
+                .iter()
+                .filter(|e| match e {
+                    GameEvent::Collided { a, b } => *a == player || *b == player,
+                    GameEvent::Still { id } => *id == player,
+                    GameEvent::RoundStarted { .. } | GameEvent::RoundEnded { .. } => true,
+                    GameEvent::PlayerJoined { .. } | GameEvent::PlayerLeft { .. } => false,
+                })
+                .cloned()
+                .collect();
+            if events.is_empty() && score == *fed_score {
+                continue;
+            }
+            *fed_score = score;
+            let feed = ServerMessage::Feed(Feed {
+                tick: delta.tick,
+                score,
+                round,
+                events,
+            });
+            if let Some(frame) = encode(&mut self.encoder, &feed) {
+                member.outbox.offer(Outgoing::Frame(frame));
+            }
+        }
+    }
+
+    /// Welcomes new viewers and resynchronizes drained laggards with this tick's state.
     fn send_snapshots(&mut self) -> u64 {
         self.sim.write_snapshot(&mut self.snapshot);
         let mut shared: Option<Bytes> = None;
         let mut resyncs = 0;
         for member in &mut self.members {
-            if !member.welcomed {
+            let Kind::Viewer {
+                player,
+                welcomed,
+                reconnect_token,
+                ..
+            } = &mut member.kind
+            else {
+                continue;
+            };
+            if !*welcomed {
                 let welcome = ServerMessage::Welcome(Welcome {
-                    you: member.player,
+                    you: *player,
                     session: Cow::Borrowed(&self.code),
                     tick_hz: self.tick_hz,
                     arena: self.sim.arena_info(),
-                    reconnect_token: Cow::Borrowed(&member.reconnect_token),
+                    reconnect_token: Cow::Borrowed(reconnect_token),
                     snapshot: Cow::Borrowed(&self.snapshot),
                 });
                 if let Some(frame) = encode(&mut self.encoder, &welcome) {
                     member.outbox.offer(Outgoing::Frame(frame));
                 }
-                member.welcomed = true;
+                *welcomed = true;
             } else if member.outbox.wants_snapshot() {
                 if shared.is_none() {
                     shared = encode(

@@ -283,15 +283,32 @@ impl Simulation {
         &self.world.resource::<Outbound>().delta
     }
 
-    /// Writes the whole world at the last computed tick into `out`.
-    pub fn write_snapshot(&mut self, out: &mut Snapshot) {
-        replication::write_snapshot(&mut self.world, &mut self.snapshot_query, out);
+    /// A player's score this round.
+    pub fn score_of(&self, id: EntityId) -> Option<u32> {
+        let entity = *self.index.get(&id)?;
+        self.world.get::<Score>(entity).map(|s| s.0)
+    }
+
+    /// A player's display name.
+    pub fn name_of(&self, id: EntityId) -> Option<String> {
+        let entity = *self.index.get(&id)?;
+        self.world.get::<Player>(entity).map(|p| p.name.clone())
+    }
+
+    /// Where the round stands.
+    pub fn round_state(&self) -> RoundState {
         let round = *self.world.resource::<Round>();
-        out.round = RoundState {
+        RoundState {
             number: round.number,
             phase: round.phase,
             ends_at: round.ends_at,
-        };
+        }
+    }
+
+    /// Writes the whole world at the last computed tick into `out`.
+    pub fn write_snapshot(&mut self, out: &mut Snapshot) {
+        replication::write_snapshot(&mut self.world, &mut self.snapshot_query, out);
+        out.round = self.round_state();
     }
 }
 

@@ -12,7 +12,13 @@ use std::sync::mpsc::{self, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use arena_shared::protocol::{PairCode, ServerMessage};
+use tokio::sync::oneshot;
+
 use crate::config::Tunables;
+use crate::input_slot::InputSlot;
+use crate::outbox::Outbox;
+use crate::pairing::{Binding, PairingCodes, Refusal};
 use crate::session::{ConnId, JoinRequest, Session};
 use crate::stats::{Stats, TickRecord};
 
@@ -28,8 +34,45 @@ pub enum Command {
         /// Its session's code.
         session: String,
     },
+    /// A player's page asks for a pairing code.
+    RequestPairCode {
+        /// The page's connection.
+        conn: ConnId,
+        /// Its session.
+        session: String,
+    },
+    /// A controller presents a pairing code; the answer comes back on `reply`.
+    Pair {
+        /// The controller's connection.
+        conn: ConnId,
+        /// The code it gave.
+        code: String,
+        /// Its outbox, kept by the session if pairing succeeds.
+        outbox: Outbox,
+        /// Where the outcome goes.
+        reply: oneshot::Sender<PairOutcome>,
+    },
     /// Stop the loop.
     Stop,
+}
+
+/// The answer to [`Command::Pair`].
+#[derive(Debug)]
+pub enum PairOutcome {
+    /// Paired: the controller's moves go into `input`, its player's slot.
+    Paired {
+        /// The player's session.
+        session: String,
+        /// The player's input slot.
+        input: Arc<InputSlot>,
+    },
+    /// Not paired; the outbox is handed back for another try.
+    Refused {
+        /// Why, for the user.
+        reason: String,
+        /// The controller's outbox.
+        outbox: Outbox,
+    },
 }
 
 /// The handle to the tick thread.
@@ -40,12 +83,17 @@ pub struct Ticker {
 }
 
 impl Ticker {
-    /// Starts the tick thread.
-    pub fn spawn(tunables: Tunables, stats: Arc<Stats>) -> std::io::Result<Ticker> {
+    /// Starts the tick thread. `lan_url` is where phones on the local network reach
+    /// the server, for pairing QR codes.
+    pub fn spawn(
+        tunables: Tunables,
+        stats: Arc<Stats>,
+        lan_url: Option<String>,
+    ) -> std::io::Result<Ticker> {
         let (commands, inbox) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("arena-ticker".into())
-            .spawn(move || run(&tunables, &inbox, &stats))?;
+            .spawn(move || run(&tunables, &inbox, &stats, lan_url))?;
         Ok(Ticker {
             commands,
             thread: Some(thread),
@@ -79,10 +127,16 @@ impl Drop for Ticker {
     }
 }
 
-fn run(tunables: &Tunables, inbox: &mpsc::Receiver<Command>, stats: &Stats) {
+fn run(
+    tunables: &Tunables,
+    inbox: &mpsc::Receiver<Command>,
+    stats: &Stats,
+    lan_url: Option<String>,
+) {
     let period = Duration::from_secs_f64(1.0 / f64::from(tunables.tick_hz));
     let mut sessions: HashMap<String, Session> = HashMap::new();
     let mut created: u64 = 0;
+    let mut codes = PairingCodes::new(Duration::from_secs_f32(tunables.controllers.code_ttl_s));
     let mut deadline = Instant::now() + period;
     loop {
         if let Some(wait) = deadline.checked_duration_since(Instant::now()) {
@@ -107,6 +161,18 @@ fn run(tunables: &Tunables, inbox: &mpsc::Receiver<Command>, stats: &Stats) {
                     if let Some(session) = sessions.get_mut(&session) {
                         session.leave(conn);
                     }
+                }
+                Ok(Command::RequestPairCode { conn, session }) => {
+                    issue_code(&mut sessions, &mut codes, conn, session, lan_url.as_deref());
+                }
+                Ok(Command::Pair {
+                    conn,
+                    code,
+                    outbox,
+                    reply,
+                }) => {
+                    // The controller may be gone already; then nobody waits for this.
+                    let _ = reply.send(pair(&mut sessions, &mut codes, conn, &code, outbox));
                 }
                 Ok(Command::Stop) | Err(TryRecvError::Disconnected) => return,
                 Err(TryRecvError::Empty) => break,
@@ -140,5 +206,65 @@ fn run(tunables: &Tunables, inbox: &mpsc::Receiver<Command>, stats: &Stats) {
             );
             deadline = now;
         }
+    }
+}
+
+/// Issues a pairing code for the player of the page on `conn` and sends it there.
+fn issue_code(
+    sessions: &mut HashMap<String, Session>,
+    codes: &mut PairingCodes,
+    conn: ConnId,
+    session_code: String,
+    lan_url: Option<&str>,
+) {
+    let Some(session) = sessions.get_mut(&session_code) else {
+        return;
+    };
+    let Some(player) = session.player_of(conn) else {
+        return;
+    };
+    let binding = Binding {
+        session: session_code,
+        player,
+        page: conn,
+    };
+    match codes.issue(binding, Instant::now()) {
+        Ok(code) => {
+            let message = ServerMessage::PairCode(PairCode {
+                code,
+                expires_in_s: codes.ttl().as_secs() as u32,
+                lan_url: lan_url.map(str::to_owned),
+            });
+            session.send_to(conn, &message);
+        }
+        Err(err) => tracing::error!(%err, "no randomness for a pairing code"),
+    }
+}
+
+/// Redeems a pairing code and attaches the controller to the code's player.
+fn pair(
+    sessions: &mut HashMap<String, Session>,
+    codes: &mut PairingCodes,
+    conn: ConnId,
+    code: &str,
+    outbox: Outbox,
+) -> PairOutcome {
+    let refused = |refusal: Refusal, outbox| PairOutcome::Refused {
+        reason: refusal.to_string(),
+        outbox,
+    };
+    let binding = match codes.redeem(code, Instant::now()) {
+        Ok(binding) => binding,
+        Err(refusal) => return refused(refusal, outbox),
+    };
+    let Some(session) = sessions.get_mut(&binding.session) else {
+        return refused(Refusal::PlayerLeft, outbox);
+    };
+    match session.attach_controller(conn, binding.player, outbox) {
+        Ok(input) => PairOutcome::Paired {
+            session: binding.session,
+            input,
+        },
+        Err((refusal, outbox)) => refused(refusal, outbox),
     }
 }

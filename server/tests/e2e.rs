@@ -4,6 +4,7 @@
 mod e2e {
     mod bad_input;
     mod common;
+    mod controllers;
     mod gameplay;
     mod observability;
     mod sessions;

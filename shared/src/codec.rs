@@ -79,8 +79,10 @@ pub fn decode_client(frame: &[u8]) -> Result<ClientMessage, DecodeError> {
         });
     }
     let message: ClientMessage = decode_exact(frame)?;
-    if let ClientMessage::Hello(hello) = &message {
-        validate_hello(hello)?;
+    match &message {
+        ClientMessage::Hello(hello) => validate_hello(hello)?,
+        ClientMessage::Pair(pair) => validate_code(&pair.code)?,
+        _ => {}
     }
     Ok(message)
 }
@@ -98,6 +100,16 @@ fn decode_exact<T: DeserializeOwned>(frame: &[u8]) -> Result<T, DecodeError> {
         0 => Ok(value),
         extra => Err(DecodeError::TrailingBytes(extra)),
     }
+}
+
+fn validate_code(code: &str) -> Result<(), DecodeError> {
+    if code.is_empty() || code.len() > 16 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(DecodeError::Invalid {
+            field: "code",
+            reason: "a pairing code is 1 to 16 letters and digits",
+        });
+    }
+    Ok(())
 }
 
 fn validate_hello(hello: &Hello) -> Result<(), DecodeError> {

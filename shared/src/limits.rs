@@ -37,4 +37,6 @@ pub mod close_code {
     pub const MESSAGE_TOO_BIG: u16 = 1009;
     /// The session already holds its maximum number of players.
     pub const SESSION_FULL: u16 = 4001;
+    /// To a controller: the player it steered has left the game.
+    pub const PLAYER_LEFT: u16 = 4002;
 }

@@ -56,6 +56,20 @@ pub enum ClientMessage {
     Move(Move),
     /// Measure round-trip time; answered by [`ServerMessage::Pong`].
     Ping(Ping),
+    /// From a joined player's page: "give me a code to pair a phone with my player";
+    /// answered by [`ServerMessage::PairCode`].
+    RequestPairCode,
+    /// A phone controller's first message (instead of `Hello`): the pairing code it was
+    /// given. Answered by [`ServerMessage::Paired`] or [`ServerMessage::PairRefused`];
+    /// once paired, its `Move`s steer that player.
+    Pair(Pair),
+}
+
+/// A controller presents its pairing code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pair {
+    /// The code, as shown on the game page (case-insensitive).
+    pub code: String,
 }
 
 /// Join request: who you are and where you want to play.
@@ -102,6 +116,74 @@ pub enum ServerMessage<'a> {
     Delta(Cow<'a, Delta>),
     /// The answer to `Ping`.
     Pong(Pong),
+    /// To a game page: a one-time code a phone can pair with.
+    PairCode(PairCode),
+    /// To a controller: pairing succeeded.
+    Paired(Paired),
+    /// To a controller: the code was not accepted; it may try another.
+    PairRefused(PairRefused),
+    /// To a controller: what happened to its player this tick (sent only when
+    /// something did), instead of the whole world's deltas.
+    Feed(Feed),
+    /// To a game page: a phone controller started or stopped steering its player.
+    Controller(ControllerStatus),
+}
+
+/// A pairing code for the requesting page's player.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairCode {
+    /// Six characters from an alphabet without look-alikes (no 0/O, 1/I/L).
+    pub code: String,
+    /// Seconds until the code expires; it works once.
+    pub expires_in_s: u32,
+    /// The controller page's address on the server's local network
+    /// (`http://192.168.1.20:8080`), for a QR code a phone can reach, if known.
+    pub lan_url: Option<String>,
+}
+
+/// A controller is paired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paired {
+    /// The player it steers.
+    pub player: EntityId,
+    /// That player's name.
+    pub name: String,
+    /// The session.
+    pub session: String,
+    /// Ticks per second (a feed's `tick` and `round.ends_at` count them).
+    pub tick_hz: u16,
+    /// Its current score.
+    pub score: u32,
+
+    /// Where the round stands.
+    pub round: RoundState,
+}
+
+/// Why a pairing code was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairRefused {
+    /// For the user: unknown, expired, already used, or the player left.
+    pub reason: String,
+}
+
+/// A controller's view of a tick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feed {
+    /// The tick.
+    pub tick: Tick,
+    /// The player's score.
+    pub score: u32,
+    /// Where the round stands.
+    pub round: RoundState,
+    /// Its player's collisions and stops, and round starts and ends.
+    pub events: Vec<GameEvent>,
+}
+
+/// Whether a phone controller steers the page's player.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControllerStatus {
+    /// True while at least one controller is paired.
+    pub attached: bool,
 }
 
 /// The answer to a `Hello`.

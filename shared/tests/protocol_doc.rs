@@ -395,6 +395,58 @@ fn golden_samples() -> Vec<serde_json::Value> {
                 client_time: 4_000_000_000,
             }),
         ),
+        (
+            "PairCode",
+            ServerMessage::PairCode(PairCode {
+                code: "K7MX4P".into(),
+                expires_in_s: 120,
+                lan_url: Some("http://192.168.1.20:8080".into()),
+            }),
+        ),
+        (
+            "Paired",
+            ServerMessage::Paired(Paired {
+                player: EntityId(13),
+                name: "ada".into(),
+                session: "room1".into(),
+                tick_hz: 30,
+                score: 3,
+                round: RoundState {
+                    number: 2,
+                    phase: RoundPhase::Playing,
+                    ends_at: Tick(5550),
+                },
+            }),
+        ),
+        (
+            "PairRefused",
+            ServerMessage::PairRefused(PairRefused {
+                reason: "this code has expired".into(),
+            }),
+        ),
+        (
+            "Feed",
+            ServerMessage::Feed(Feed {
+                tick: Tick(3000),
+                score: 4,
+                round: RoundState {
+                    number: 2,
+                    phase: RoundPhase::Playing,
+                    ends_at: Tick(5550),
+                },
+                events: vec![
+                    GameEvent::Collided {
+                        a: EntityId(1),
+                        b: EntityId(13),
+                    },
+                    GameEvent::Still { id: EntityId(13) },
+                ],
+            }),
+        ),
+        (
+            "Controller",
+            ServerMessage::Controller(ControllerStatus { attached: true }),
+        ),
     ];
     let client_messages: Vec<(&str, ClientMessage)> = vec![
         (
@@ -438,6 +490,13 @@ fn golden_samples() -> Vec<serde_json::Value> {
             }),
         ),
         ("Ping", ClientMessage::Ping(Ping { client_time: 1000 })),
+        ("RequestPairCode", ClientMessage::RequestPairCode),
+        (
+            "Pair",
+            ClientMessage::Pair(Pair {
+                code: "K7MX4P".into(),
+            }),
+        ),
     ];
     let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let mut samples = Vec::new();

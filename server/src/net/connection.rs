@@ -23,7 +23,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use super::AppState;
 use crate::input_slot::InputSlot;
 use crate::outbox::{Outbox, Outgoing};
-use crate::session::JoinRequest;
+use crate::session::{ConnId, JoinRequest};
 use crate::stats::Stats;
 use crate::ticker::Command;
 
@@ -37,7 +37,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 const MAX_CLOSE_REASON: usize = 123;
 
 /// How a connection ended, as far as the reader knows.
-enum End {
+pub(super) enum End {
     /// The client sent a close frame: complete the handshake.
     PeerClosed,
     /// The socket failed or hit EOF without a close frame.
@@ -99,21 +99,35 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
                 outbox,
                 input: input.clone(),
             }));
-            let end = read_inputs(
-                &mut stream,
-                role,
-                &input,
-                &replies,
-                &mut stops,
-                &state.0.stats,
-            )
-            .await;
+            let reader = Reader {
+                conn,
+                state: &state,
+                replies: &replies,
+                input: &input,
+                who: Who::Page {
+                    role,
+                    session: &session,
+                },
+            };
+            let end = reader.read_inputs(&mut stream, &mut stops).await;
             state.command(Command::Leave { conn, session });
             end
         }
+        Ok(Ok(ClientMessage::Pair(pair))) => {
+            super::controller::pair(
+                conn,
+                pair.code,
+                outbox,
+                &state,
+                &replies,
+                &mut stream,
+                &mut stops,
+            )
+            .await
+        }
         Ok(Ok(_)) => End::Refuse(
             close_code::POLICY_VIOLATION,
-            "the first message must be Hello".into(),
+            "the first message must be Hello (or Pair, from a controller)".into(),
         ),
     };
     drop(replies);
@@ -141,55 +155,85 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
     }
 }
 
-/// Reads `Move`s and `Ping`s until the connection ends.
-async fn read_inputs(
-    stream: &mut SplitStream<WebSocket>,
-    role: Role,
-    input: &InputSlot,
-    replies: &mpsc::Sender<Outgoing>,
-    stops: &mut Stops,
-    stats: &Stats,
-) -> End {
-    loop {
-        match next_message(stream, stops).await {
-            Err(end) => return end,
-            Ok(ClientMessage::Move(steer)) => match role {
-                Role::Player => {
-                    stats.input();
-                    input.store(steer);
-                }
-                Role::Spectator => {
-                    return End::Refuse(
-                        close_code::POLICY_VIOLATION,
-                        "spectators cannot move".into(),
-                    );
-                }
-            },
-            Ok(ClientMessage::Ping(ping)) => {
-                let mut frame = Vec::with_capacity(16);
-                let pong = ServerMessage::Pong(Pong {
-                    client_time: ping.client_time,
-                });
-                if encode_server(&pong, &mut frame).is_ok() {
+/// Whose inputs a reader reads.
+pub(super) enum Who<'a> {
+    /// A game page or spectator, joined to `session`.
+    Page { role: Role, session: &'a str },
+    /// A phone controller, paired with a player.
+    Controller,
+}
+
+/// A connection's reader once it has joined (or paired).
+pub(super) struct Reader<'a> {
+    pub(super) conn: ConnId,
+    pub(super) state: &'a AppState,
+    pub(super) replies: &'a mpsc::Sender<Outgoing>,
+    pub(super) input: &'a InputSlot,
+    pub(super) who: Who<'a>,
+}
+
+impl Reader<'_> {
+    /// Reads `Move`s, `Ping`s and pairing requests until the connection ends.
+    pub(super) async fn read_inputs(
+        &self,
+        stream: &mut SplitStream<WebSocket>,
+        stops: &mut Stops,
+    ) -> End {
+        let refuse = |why: &str| End::Refuse(close_code::POLICY_VIOLATION, why.to_owned());
+        loop {
+            match next_message(stream, stops).await {
+                Err(end) => return end,
+                Ok(ClientMessage::Move(steer)) => match self.who {
+                    Who::Page {
+                        role: Role::Spectator,
+                        ..
+                    } => return refuse("spectators cannot move"),
+                    _ => {
+                        self.state.0.stats.input();
+                        self.input.store(steer);
+                    }
+                },
+                Ok(ClientMessage::Ping(ping)) => {
+                    let pong = ServerMessage::Pong(Pong {
+                        client_time: ping.client_time,
+                    });
                     // A full queue means the client is not reading: its pong can wait
                     // for the next ping.
-                    let _ = replies.try_send(Outgoing::Frame(frame.into()));
+                    let _ = self.reply(&pong);
                 }
-            }
-            Ok(ClientMessage::Hello(_)) => {
-                return End::Refuse(
-                    close_code::POLICY_VIOLATION,
-                    "already joined: Hello is sent once".into(),
-                );
+                Ok(ClientMessage::RequestPairCode) => match self.who {
+                    Who::Page {
+                        role: Role::Player,
+                        session,
+                    } => self.state.command(Command::RequestPairCode {
+                        conn: self.conn,
+                        session: session.to_owned(),
+                    }),
+                    _ => return refuse("only a player's page can ask for a pairing code"),
+                },
+                Ok(ClientMessage::Hello(_) | ClientMessage::Pair(_)) => {
+                    return refuse("already joined: Hello or Pair is sent once");
+                }
             }
         }
     }
+
+    fn reply(&self, message: &ServerMessage<'_>) -> bool {
+        reply(self.replies, message)
+    }
+}
+
+/// Queues a message for one connection alone; false if its queue is full.
+pub(super) fn reply(replies: &mpsc::Sender<Outgoing>, message: &ServerMessage<'_>) -> bool {
+    let mut frame = Vec::with_capacity(32);
+    encode_server(message, &mut frame).is_ok()
+        && replies.try_send(Outgoing::Frame(frame.into())).is_ok()
 }
 
 /// What ends a reader's wait for the next message besides the client itself. The
 /// futures are made once per connection: making them per message would register and
 /// deregister with the token's notifier every time.
-struct Stops {
+pub(super) struct Stops {
     /// The server is shutting down.
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
     /// The writer task ended, whatever the reason.
@@ -197,7 +241,7 @@ struct Stops {
 }
 
 /// The next client message, or how the connection ended.
-async fn next_message(
+pub(super) async fn next_message(
     stream: &mut SplitStream<WebSocket>,
     stops: &mut Stops,
 ) -> Result<ClientMessage, End> {

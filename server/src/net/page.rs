@@ -8,11 +8,12 @@ use axum::response::{IntoResponse, Response};
 #[folder = "$OUT_DIR/web/"]
 struct Page;
 
-/// Serves the page's files; `/` (with any query, such as a share link's `?s=CODE`) is
-/// the game page.
+/// Serves the pages' files: `/` (with any query, such as a share link's `?s=CODE`) is
+/// the game page, `/controller` (`?c=CODE` from a QR code) the phone controller.
 pub(super) async fn file(uri: Uri) -> Response {
     let path = match uri.path().trim_start_matches('/') {
         "" => "index.html",
+        "controller" => "controller.html",
         path => path,
     };
     match Page::get(path) {

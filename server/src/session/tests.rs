@@ -1,7 +1,7 @@
 //! A session driven without sockets: join, tick, read what each member's queue got.
 
 use arena_shared::codec::decode_server;
-use arena_shared::protocol::{GameEvent, Move, Role};
+use arena_shared::protocol::{ControllerStatus, EntityId, GameEvent, Move, Role};
 use tokio::sync::mpsc::Receiver;
 
 use super::*;
@@ -216,4 +216,46 @@ fn an_empty_session_expires_after_its_timeout() {
         session.tick();
     }
     assert!(session.expired(), "0.1 s at 30 Hz is 3 ticks");
+}
+
+#[test]
+fn a_controller_steers_through_its_players_slot_and_is_closed_when_the_page_leaves() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
+    let (mut page, page_input) = join(&mut session, 1, Role::Player, 8);
+    session.tick();
+    decoded(&mut page);
+    let player = session.player_of(1).expect("the page has a player");
+    let (outbox, mut phone) = Outbox::new(8);
+    let input = session
+        .attach_controller(2, player, outbox)
+        .unwrap_or_else(|_| panic!("the player exists"));
+    assert!(
+        Arc::ptr_eq(&input, &page_input),
+        "the phone writes where the page writes"
+    );
+    assert!(matches!(decoded(&mut phone)[0], ServerMessage::Paired(_)));
+    assert!(
+        matches!(
+            decoded(&mut page)[0],
+            ServerMessage::Controller(ControllerStatus { attached: true })
+        ),
+        "the page is told a phone steers its player"
+    );
+
+    assert!(session.leave(1));
+    match phone.try_recv() {
+        Ok(Outgoing::Close { code, .. }) => assert_eq!(code, close_code::PLAYER_LEFT),
+        other => panic!("the phone of a player whose page left is closed, got {other:?}"),
+    }
+    assert!(!session.leave(2), "and it is no longer a member");
+}
+
+#[test]
+fn a_controller_for_a_player_that_is_gone_is_refused() {
+    let mut session = Session::new("t".into(), &tunables(""), 1);
+    let (outbox, _phone) = Outbox::new(8);
+    assert!(matches!(
+        session.attach_controller(2, EntityId(999), outbox),
+        Err((crate::pairing::Refusal::PlayerLeft, _))
+    ));
 }

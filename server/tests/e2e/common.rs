@@ -264,7 +264,7 @@ impl Client {
                 self.snapshots += 1;
                 self.mirror.reset(snapshot);
             }
-            ServerMessage::Welcome(_) | ServerMessage::Pong(_) => {}
+            _ => {}
         }
         Incoming::Message(message)
     }
