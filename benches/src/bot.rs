@@ -288,6 +288,7 @@ async fn connect(
         name: format!("bot{index}"),
         session: config.session.clone(),
         role: Role::Player,
+        reconnect: None,
     });
     ws.send(Message::Binary(encode_client(&hello)?.into()))
         .await?;

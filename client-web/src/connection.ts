@@ -32,8 +32,9 @@ export class Connection {
 
   constructor(
     private readonly url: string,
-    /** The first message: a game page's Hello, or a controller's Pair. */
-    private readonly first: ClientMessage,
+    /** The first message of each connection: a game page's Hello (made anew each
+     *  time, to carry the latest reconnect token), or a controller's Pair. */
+    private readonly first: () => ClientMessage,
     private readonly onMessage: (message: ServerMessage) => void,
     private readonly onState: (state: ConnectionState) => void,
   ) {}
@@ -44,7 +45,7 @@ export class Connection {
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onopen = () => {
-      this.send(this.first);
+      this.send(this.first());
       this.pinger = setInterval(() => this.send({ Ping: { client_time: Math.floor(performance.now()) >>> 0 } }), PING_EVERY_MS);
     };
     ws.onmessage = (event: MessageEvent) => {

@@ -64,7 +64,7 @@ class Controller {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.connection = new Connection(
       `${scheme}://${location.host}/ws`,
-      { Pair: { code } },
+      () => ({ Pair: { code } }),
       (m) => this.onMessage(m),
       (s) => this.onState(s),
     );

@@ -61,6 +61,8 @@ class Game {
   private stats = { updatesPerSecond: 0, bytesPerSecond: 0 };
   private roundOverUntil = 0;
   private connectionState: ConnectionState = { kind: "connecting" };
+  /** The last Welcome's reconnect token. */
+  private token: string | null = null;
   /** True while a paired phone steers this page's player. */
   private phoneAttached = false;
   private pairCodeExpires = 0;
@@ -77,7 +79,8 @@ class Game {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.connection = new Connection(
       `${scheme}://${location.host}/ws`,
-      { Hello: { name, session, role: "Player" } },
+      // After a lost connection, the token brings back the same player and score.
+      () => ({ Hello: { name, session, role: "Player", reconnect: this.token } }),
       (m) => this.onMessage(m),
       (s) => this.onState(s),
     );
@@ -109,6 +112,7 @@ class Game {
       this.world = new World(w.arena, w.tick_hz);
       this.world.reset(w.snapshot);
       this.you = w.you;
+      this.token = w.reconnect_token;
       this.clock = new ServerClock(this.tickMs);
       this.clock.observe(w.snapshot.tick, now);
       this.renderer = new Renderer($("arena") as HTMLCanvasElement, w.arena);
@@ -157,6 +161,9 @@ class Game {
     } else if ("Still" in event) {
       const p = world.stateAt(event.Still.id, world.tick);
       if (p) this.renderer?.still(p.x, p.y, colorOf(event.Still.id), now);
+    } else if ("Connection" in event) {
+      const who = world.spawns.get(event.Connection.id)?.name ?? "a player";
+      if (event.Connection.id !== this.you) toast(`${who} ${event.Connection.connected ? "is back" : "lost connection"}`);
     } else if ("PlayerJoined" in event) {
       toast(`${event.PlayerJoined.name} joined`);
     } else if ("PlayerLeft" in event) {

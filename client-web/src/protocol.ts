@@ -68,7 +68,8 @@ export type GameEvent =
   | { PlayerJoined: { id: EntityId; name: string } }
   | { PlayerLeft: { id: EntityId } }
   | { RoundStarted: { number: number; ends_at: Tick } }
-  | { RoundEnded: { number: number; scores: Score[] } };
+  | { RoundEnded: { number: number; scores: Score[] } }
+  | { Connection: { id: EntityId; connected: boolean } };
 
 export interface PairCode { code: string; expires_in_s: number; lan_url: string | null }
 export interface Paired { player: EntityId; name: string; session: string; tick_hz: number; score: number; round: RoundState }
@@ -86,7 +87,7 @@ export type ServerMessage =
   | { Controller: { attached: boolean } };
 
 export type ClientMessage =
-  | { Hello: { name: string; session: string | null; role: Role } }
+  | { Hello: { name: string; session: string | null; role: Role; reconnect: string | null } }
   | { Move: { seq: number; dx: number; dy: number } }
   | { Ping: { client_time: number } }
   | "RequestPairCode"
@@ -164,6 +165,7 @@ const gameEvent = variants<GameEvent>({
   PlayerLeft: struct({ id: int }),
   RoundStarted: struct({ number: int, ends_at: int }),
   RoundEnded: struct({ number: int, scores: list(score) }),
+  Connection: struct({ id: int, connected: bool }),
 });
 const delta = struct<Delta>({
   tick: int,
@@ -212,8 +214,8 @@ export function encodeClient(message: ClientMessage): Uint8Array {
   if ("Pair" in message) return encode({ Pair: [message.Pair.code] });
   if ("Hello" in message) {
 
-    const { name, session, role } = message.Hello;
-    return encode({ Hello: [name, session, role] });
+    const { name, session, role, reconnect } = message.Hello;
+    return encode({ Hello: [name, session, role, reconnect] });
   }
   if ("Move" in message) {
     const { seq, dx, dy } = message.Move;

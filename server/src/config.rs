@@ -95,6 +95,9 @@ pub struct RoundTunables {
 pub struct SessionTunables {
     /// Seconds an empty session lives on before it is dropped.
     pub empty_timeout_s: f32,
+    /// Seconds a player whose connection was lost stays in the game, waiting for its
+    /// client to reconnect with its token; 0 removes it at once.
+    pub reconnect_grace_s: f32,
 }
 
 /// Per-connection buffering.
@@ -188,6 +191,10 @@ impl Tunables {
             ("balls.min_speed", self.balls.min_speed),
             ("round.intermission_s", self.round.intermission_s),
             ("sessions.empty_timeout_s", self.sessions.empty_timeout_s),
+            (
+                "sessions.reconnect_grace_s",
+                self.sessions.reconnect_grace_s,
+            ),
             ("controllers.code_ttl_s", self.controllers.code_ttl_s),
         ];
         for (name, value) in non_negative {

@@ -13,7 +13,7 @@ use arena_shared::codec::encode_server;
 use arena_shared::limits::close_code;
 use arena_shared::protocol::{
     ControllerStatus, EntityId, Feed, GameEvent, Hello, Paired, Role, ServerMessage, Snapshot,
-    Welcome,
+    Tick, Welcome,
 };
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -85,6 +85,16 @@ pub struct Session {
     encoder: BytesMut,
     /// Reused snapshot buffer.
     snapshot: Snapshot,
+    /// Players whose connection was lost, kept for the reconnect grace period.
+    dormant: Vec<Dormant>,
+    grace_ticks: u32,
+}
+
+/// A player without a connection, waiting to be reclaimed by its reconnect token.
+struct Dormant {
+    player: EntityId,
+    token: String,
+    since: Tick,
 }
 
 /// Initial encoder capacity: a few deltas' worth.
@@ -104,6 +114,10 @@ impl Session {
                 .round() as u32,
             encoder: BytesMut::with_capacity(ENCODER_CAPACITY),
             snapshot: Snapshot::default(),
+            dormant: Vec::new(),
+            // Not `Tunables::ticks`, which rounds up to one: a grace of 0 means none.
+            grace_ticks: (tunables.sessions.reconnect_grace_s * f32::from(tunables.tick_hz)).round()
+                as u32,
         }
     }
 
@@ -114,7 +128,15 @@ impl Session {
 
     /// Adds a connection; it is welcomed at the end of the next tick. A player beyond
     /// the cap is refused with a close frame instead.
-    pub fn join(&mut self, request: JoinRequest) {
+    pub fn join(&mut self, mut request: JoinRequest) {
+        if let Some(token) = request.hello.reconnect.take() {
+            match self.reclaim(&token) {
+                Some(player) => return self.admit(request, Some(player)),
+                None => {
+                    tracing::debug!(session = %self.code, "unknown reconnect token: joining anew")
+                }
+            }
+        }
         let player = match request.hello.role {
             Role::Spectator => None,
             Role::Player if self.sim.player_count() >= self.max_players as usize => {
@@ -136,6 +158,39 @@ impl Session {
                 )
             }
         };
+        self.admit(request, player);
+    }
+
+    /// Takes back the player of a reconnect token: from the dormant players, or from a
+    /// live connection that the client has evidently lost (it would not reconnect
+    /// otherwise), which is closed.
+    fn reclaim(&mut self, token: &str) -> Option<EntityId> {
+        if let Some(index) = self.dormant.iter().position(|d| d.token == token) {
+            let dormant = self.dormant.swap_remove(index);
+            self.sim.announce(GameEvent::Connection {
+                id: dormant.player,
+                connected: true,
+            });
+            return Some(dormant.player);
+        }
+        let index = self.members.iter().position(|m| {
+            matches!(&m.kind, Kind::Viewer { player: Some(_), reconnect_token, .. } if reconnect_token == token)
+        })?;
+        let old = self.members.swap_remove(index);
+        let reason = "replaced by a newer connection of the same player".to_owned();
+        old.outbox.offer(Outgoing::Close {
+            code: close_code::REPLACED,
+            reason,
+        });
+        match old.kind {
+            Kind::Viewer { player, .. } => player,
+            Kind::Controller { .. } => None,
+        }
+    }
+
+    /// Makes `request`'s connection a viewer, of `player` if it has one, with a fresh
+    /// reconnect token.
+    fn admit(&mut self, request: JoinRequest, player: Option<EntityId>) {
         let reconnect_token = match new_token() {
             Ok(token) => token,
             Err(err) => {
@@ -228,9 +283,9 @@ impl Session {
         Ok(input)
     }
 
-    /// Removes a connection. A page takes its player with it, and its controllers are
-    /// closed; a controller leaves its player to the page. Returns false if it was not
-    /// a member.
+    /// Removes a connection. A page's player stays for the reconnect grace period (the
+    /// session sees a `Connection` event), then leaves and its controllers are closed; a
+    /// controller leaves its player to the page. Returns false if it was not a member.
     pub fn leave(&mut self, conn: ConnId) -> bool {
         let Some(index) = self.members.iter().position(|m| m.conn == conn) else {
             return false;
@@ -238,20 +293,23 @@ impl Session {
         let member = self.members.swap_remove(index);
         match member.kind {
             Kind::Viewer {
-                player: Some(id), ..
+                player: Some(id),
+                reconnect_token,
+                ..
             } => {
-                self.sim.remove_player(id);
-                self.members.retain(|m| match m.kind {
-                    Kind::Controller { player, .. } if player == id => {
-                        let reason = "the game page of your player has left".to_owned();
-                        m.outbox.offer(Outgoing::Close {
-                            code: close_code::PLAYER_LEFT,
-                            reason,
-                        });
-                        false
-                    }
-                    _ => true,
-                });
+                if self.grace_ticks == 0 {
+                    self.remove_player(id);
+                } else {
+                    self.sim.announce(GameEvent::Connection {
+                        id,
+                        connected: false,
+                    });
+                    self.dormant.push(Dormant {
+                        player: id,
+                        token: reconnect_token,
+                        since: self.sim.tick(),
+                    });
+                }
             }
             Kind::Viewer { player: None, .. } => {}
             Kind::Controller { player, .. } => {
@@ -278,6 +336,22 @@ impl Session {
         true
     }
 
+    /// Removes a player for good, and closes the phones that steered it.
+    fn remove_player(&mut self, id: EntityId) {
+        self.sim.remove_player(id);
+        self.members.retain(|m| match m.kind {
+            Kind::Controller { player, .. } if player == id => {
+                let reason = "the game page of your player has left".to_owned();
+                m.outbox.offer(Outgoing::Close {
+                    code: close_code::PLAYER_LEFT,
+                    reason,
+                });
+                false
+            }
+            _ => true,
+        });
+    }
+
     /// Entities in the game.
     pub fn entity_count(&self) -> usize {
         self.sim.entity_count()
@@ -285,12 +359,28 @@ impl Session {
 
     /// True once the session has been empty for `sessions.empty_timeout_s`.
     pub fn expired(&self) -> bool {
-        self.members.is_empty() && self.empty_ticks >= self.empty_timeout_ticks
+        self.members.is_empty()
+            && self.dormant.is_empty()
+            && self.empty_ticks >= self.empty_timeout_ticks
     }
 
     /// Runs one tick: inputs in, simulation step, one encoded delta out to every viewer,
     /// and a feed to each controller whose player had news.
     pub fn tick(&mut self) -> TickReport {
+        let now = self.sim.tick();
+        let grace = self.grace_ticks;
+        if self.dormant.iter().any(|d| now.since(d.since) >= grace) {
+            let expired: Vec<EntityId> = self
+                .dormant
+                .iter()
+                .filter(|d| now.since(d.since) >= grace)
+                .map(|d| d.player)
+                .collect();
+            self.dormant.retain(|d| now.since(d.since) < grace);
+            for id in expired {
+                self.remove_player(id);
+            }
+        }
         for member in &self.members {
             if let Kind::Viewer {
                 player: Some(id),
@@ -358,7 +448,9 @@ impl Session {
                     GameEvent::Collided { a, b } => *a == player || *b == player,
                     GameEvent::Still { id } => *id == player,
                     GameEvent::RoundStarted { .. } | GameEvent::RoundEnded { .. } => true,
-                    GameEvent::PlayerJoined { .. } | GameEvent::PlayerLeft { .. } => false,
+                    GameEvent::PlayerJoined { .. }
+                    | GameEvent::PlayerLeft { .. }
+                    | GameEvent::Connection { .. } => false,
                 })
                 .cloned()
                 .collect();

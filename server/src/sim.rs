@@ -256,6 +256,12 @@ impl Simulation {
         true
     }
 
+    /// Adds an event from outside the simulation (a connection lost or back) to the
+    /// next delta.
+    pub fn announce(&mut self, event: GameEvent) {
+        self.world.resource_mut::<TickEvents>().0.push(event);
+    }
+
     /// Sets a player's steering from a wire `Move`; it takes effect at the next step.
     pub fn steer(&mut self, id: EntityId, seq: u32, dx: i8, dy: i8) {
         let Some(&entity) = self.index.get(&id) else {

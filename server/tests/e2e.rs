@@ -7,6 +7,7 @@ mod e2e {
     mod controllers;
     mod gameplay;
     mod observability;
+    mod reconnect;
     mod sessions;
     mod shutdown;
     mod slow_clients;

@@ -125,6 +125,14 @@ fn validate_hello(hello: &Hello) -> Result<(), DecodeError> {
             reason: "contains control characters",
         });
     }
+    if let Some(token) = &hello.reconnect
+        && (token.len() > 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(DecodeError::Invalid {
+            field: "reconnect",
+            reason: "a reconnect token is at most 64 hex digits",
+        });
+    }
     if let Some(code) = &hello.session {
         if code.chars().count() > MAX_SESSION_CODE_CHARS {
             return Err(DecodeError::Invalid {

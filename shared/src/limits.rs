@@ -39,4 +39,6 @@ pub mod close_code {
     pub const SESSION_FULL: u16 = 4001;
     /// To a controller: the player it steered has left the game.
     pub const PLAYER_LEFT: u16 = 4002;
+    /// The same player reconnected on a newer connection (this one is probably dead).
+    pub const REPLACED: u16 = 4003;
 }

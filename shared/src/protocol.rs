@@ -82,6 +82,12 @@ pub struct Hello {
     pub session: Option<String>,
     /// Player or spectator.
     pub role: Role,
+    /// The `reconnect_token` of an earlier `Welcome`: within the grace period after a
+    /// lost connection, the player comes back as the same entity with the same score.
+    /// `None`, or a token the session does not know, joins as a new player. It may be
+    /// left out on the wire.
+    #[serde(default)]
+    pub reconnect: Option<String>,
 }
 
 /// A steering input. The server only ever takes a direction from a client, never a
@@ -375,6 +381,14 @@ pub enum GameEvent {
         number: u32,
         /// Final scores, best first.
         scores: Vec<Score>,
+    },
+    /// A player's connection was lost (it stays in the game for the reconnect grace
+    /// period) or it came back.
+    Connection {
+        /// The player.
+        id: EntityId,
+        /// Whether it is connected now.
+        connected: bool,
     },
 }
 

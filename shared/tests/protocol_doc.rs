@@ -113,6 +113,7 @@ fn expected_blocks() -> Vec<(&'static str, String)> {
                     name: "ada".into(),
                     session: Some("room1".into()),
                     role: Role::Player,
+                    reconnect: None,
                 }))
                 .expect("encodes"),
             ),
@@ -234,6 +235,13 @@ fn expected_blocks() -> Vec<(&'static str, String)> {
                 ],
             },
         ),
+        (
+            "Connection",
+            GameEvent::Connection {
+                id: EntityId(14),
+                connected: false,
+            },
+        ),
     ];
     for (name, e) in events {
         blocks.push((name, hex_block(&event(&e))));
@@ -336,6 +344,10 @@ fn golden_samples() -> Vec<serde_json::Value> {
             GameEvent::RoundStarted {
                 number: 2,
                 ends_at: Tick(5550),
+            },
+            GameEvent::Connection {
+                id: EntityId(15),
+                connected: false,
             },
         ],
     };
@@ -455,6 +467,7 @@ fn golden_samples() -> Vec<serde_json::Value> {
                 name: "ada".into(),
                 session: Some("room1".into()),
                 role: Role::Player,
+                reconnect: None,
             }),
         ),
         (
@@ -463,6 +476,7 @@ fn golden_samples() -> Vec<serde_json::Value> {
                 name: "Zoë".into(),
                 session: None,
                 role: Role::Spectator,
+                reconnect: None,
             }),
         ),
         (
@@ -490,6 +504,15 @@ fn golden_samples() -> Vec<serde_json::Value> {
             }),
         ),
         ("Ping", ClientMessage::Ping(Ping { client_time: 1000 })),
+        (
+            "Hello (reconnecting)",
+            ClientMessage::Hello(Hello {
+                name: "ada".into(),
+                session: Some("room1".into()),
+                role: Role::Player,
+                reconnect: Some("7f3a9c0e5b2d41f8a6c3e9d07b1f2a64".into()),
+            }),
+        ),
         ("RequestPairCode", ClientMessage::RequestPairCode),
         (
             "Pair",

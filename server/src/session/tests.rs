@@ -25,6 +25,7 @@ fn join(
             name: format!("p{conn}"),
             session: Some("t".into()),
             role,
+            reconnect: None,
         },
         outbox,
         input: input.clone(),
@@ -176,7 +177,11 @@ fn a_slow_member_is_dropped_then_resynchronized() {
 
 #[test]
 fn leaving_removes_the_player_for_everyone() {
-    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
+    let mut session = Session::new(
+        "t".into(),
+        &tunables("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = 0\n"),
+        1,
+    );
     let (_a, _) = join(&mut session, 1, Role::Player, 8);
     let (mut b, _) = join(&mut session, 2, Role::Player, 8);
     session.tick();
@@ -201,7 +206,7 @@ fn leaving_removes_the_player_for_everyone() {
 fn an_empty_session_expires_after_its_timeout() {
     let mut session = Session::new(
         "t".into(),
-        &tunables("[sessions]\nempty_timeout_s = 0.1\n"),
+        &tunables("[sessions]\nempty_timeout_s = 0.1\nreconnect_grace_s = 0\n"),
         1,
     );
     let (_rx, _) = join(&mut session, 1, Role::Player, 8);
@@ -220,7 +225,11 @@ fn an_empty_session_expires_after_its_timeout() {
 
 #[test]
 fn a_controller_steers_through_its_players_slot_and_is_closed_when_the_page_leaves() {
-    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
+    let mut session = Session::new(
+        "t".into(),
+        &tunables("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = 0\n"),
+        1,
+    );
     let (mut page, page_input) = join(&mut session, 1, Role::Player, 8);
     session.tick();
     decoded(&mut page);
@@ -258,4 +267,131 @@ fn a_controller_for_a_player_that_is_gone_is_refused() {
         session.attach_controller(2, EntityId(999), outbox),
         Err((crate::pairing::Refusal::PlayerLeft, _))
     ));
+}
+
+fn reconnecting(
+    session: &mut Session,
+    conn: ConnId,
+    token: &str,
+) -> (Receiver<Outgoing>, Arc<InputSlot>) {
+    let (outbox, rx) = Outbox::new(8);
+    let input = Arc::new(InputSlot::default());
+    session.join(JoinRequest {
+        conn,
+        session: "t".into(),
+        hello: Hello {
+            name: "again".into(),
+            session: Some("t".into()),
+            role: Role::Player,
+            reconnect: Some(token.into()),
+        },
+        outbox,
+        input: input.clone(),
+    });
+    (rx, input)
+}
+
+fn welcome(rx: &mut Receiver<Outgoing>) -> (EntityId, String) {
+    match decoded(rx).into_iter().next() {
+        Some(ServerMessage::Welcome(w)) => {
+            (w.you.expect("a player"), w.reconnect_token.into_owned())
+        }
+        other => panic!("expected a Welcome, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_dropped_player_comes_back_as_itself_within_the_grace_period() {
+    let mut session = Session::new(
+        "t".into(),
+        &tunables("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = 1\n"),
+        1,
+    );
+    let (mut a, _) = join(&mut session, 1, Role::Player, 8);
+    let (mut watcher, _) = join(&mut session, 2, Role::Spectator, 64);
+    session.tick();
+    let (me, token) = welcome(&mut a);
+    decoded(&mut watcher);
+
+    session.leave(1);
+    for _ in 0..10 {
+        session.tick();
+    }
+    let (mut back, _) = reconnecting(&mut session, 3, &token);
+    session.tick();
+    let (again, new_token) = welcome(&mut back);
+    assert_eq!(again, me, "the same entity");
+    assert_ne!(new_token, token, "with a fresh token");
+    let events: Vec<GameEvent> = decoded(&mut watcher)
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerMessage::Delta(d) => Some(d.into_owned().events),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(events.contains(&GameEvent::Connection {
+        id: me,
+        connected: false
+    }));
+    assert!(events.contains(&GameEvent::Connection {
+        id: me,
+        connected: true
+    }));
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            GameEvent::PlayerLeft { .. } | GameEvent::PlayerJoined { .. }
+        )),
+        "nobody left and nobody joined: {events:?}"
+    );
+    let (mut stale, _) = reconnecting(&mut session, 4, &token);
+    session.tick();
+    let (other, _) = welcome(&mut stale);
+    assert_ne!(
+        other, me,
+        "a used token no longer reclaims anything: a new player"
+    );
+}
+
+#[test]
+fn a_dropped_player_leaves_when_the_grace_period_ends() {
+    let mut session = Session::new(
+        "t".into(),
+        &tunables("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = 0.2\n"),
+        1,
+    );
+    let (mut a, _) = join(&mut session, 1, Role::Player, 8);
+    let (mut watcher, _) = join(&mut session, 2, Role::Spectator, 64);
+    session.tick();
+    let (me, token) = welcome(&mut a);
+    decoded(&mut watcher);
+    session.leave(1);
+    for _ in 0..8 {
+        session.tick();
+    }
+    let left = decoded(&mut watcher).into_iter().any(|m| {
+        matches!(m, ServerMessage::Delta(d) if d.events.contains(&GameEvent::PlayerLeft { id: me }))
+    });
+    assert!(
+        left,
+        "0.2 s at 30 Hz is 6 ticks: then the player leaves for good"
+    );
+    let (mut late, _) = reconnecting(&mut session, 3, &token);
+    session.tick();
+    assert_ne!(welcome(&mut late).0, me, "too late: a new player");
+}
+
+#[test]
+fn a_reconnect_on_a_new_connection_replaces_a_half_open_one() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
+    let (mut old, _) = join(&mut session, 1, Role::Player, 8);
+    session.tick();
+    let (me, token) = welcome(&mut old);
+    let (mut new, _) = reconnecting(&mut session, 2, &token);
+    session.tick();
+    assert_eq!(welcome(&mut new).0, me);
+    let closed = std::iter::from_fn(|| old.try_recv().ok())
+        .any(|o| matches!(o, Outgoing::Close { code, .. } if code == close_code::REPLACED));
+    assert!(closed, "the old connection is told it was replaced");
 }

@@ -102,6 +102,8 @@ pub(crate) struct Client {
     ws: WebSocketStream<TcpStream>,
     pub(crate) you: Option<EntityId>,
     pub(crate) session: String,
+    /// The Welcome's reconnect token.
+    pub(crate) token: String,
     pub(crate) mirror: Mirror,
     /// Every event received, with its tick.
     pub(crate) events: Vec<(Tick, GameEvent)>,
@@ -157,7 +159,17 @@ impl Client {
         session: Option<&str>,
         role: Role,
     ) -> Client {
-        Client::join_with(server, name, session, role, None).await
+        Client::join_with(server, name, session, role, None, None).await
+    }
+
+    /// Connects with the reconnect token of an earlier connection.
+    pub(crate) async fn rejoin(
+        server: &TestServer,
+        name: &str,
+        session: Option<&str>,
+        token: &str,
+    ) -> Client {
+        Client::join_with(server, name, session, Role::Player, None, Some(token)).await
     }
 
     pub(crate) async fn join_with(
@@ -166,12 +178,14 @@ impl Client {
         session: Option<&str>,
         role: Role,
         recv_buffer: Option<u32>,
+        token: Option<&str>,
     ) -> Client {
         let ws = open(server.addr, recv_buffer).await;
         let mut client = Client {
             ws,
             you: None,
             session: String::new(),
+            token: String::new(),
             mirror: Mirror::default(),
             events: Vec::new(),
             deltas: 0,
@@ -184,12 +198,14 @@ impl Client {
                 name: name.into(),
                 session: session.map(Into::into),
                 role,
+                reconnect: token.map(Into::into),
             }))
             .await;
         match client.recv().await {
             Incoming::Message(ServerMessage::Welcome(welcome)) => {
                 client.you = welcome.you;
                 client.session = welcome.session.into_owned();
+                client.token = welcome.reconnect_token.into_owned();
                 client.mirror = Mirror::from_snapshot(&welcome.snapshot);
             }
             other => panic!("{name} expected a Welcome, got {other:?}"),

@@ -89,6 +89,7 @@ async fn a_full_session_refuses_a_player_but_takes_a_spectator() {
             name: "c".into(),
             session: Some("tiny".into()),
             role: Role::Player,
+            reconnect: None,
         },
     ))
     .expect("encodes");
@@ -125,7 +126,8 @@ async fn a_full_session_refuses_a_player_but_takes_a_spectator() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_session_is_dropped_after_its_timeout() {
-    let server = TestServer::start("[sessions]\nempty_timeout_s = 0.2\n").await;
+    let server =
+        TestServer::start("[sessions]\nempty_timeout_s = 0.2\nreconnect_grace_s = 0\n").await;
     let mut ada = Client::join(&server, "ada", Some("brief"), Role::Player).await;
     ada.ticks(2).await;
     assert_eq!(server.stats().sessions, 1);

@@ -15,8 +15,15 @@ const SETUP: &str =
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_does_not_hold_back_the_others() {
     let server = TestServer::start(SETUP).await;
-    let mut sleeper =
-        Client::join_with(&server, "sleeper", Some("slow"), Role::Player, Some(4096)).await;
+    let mut sleeper = Client::join_with(
+        &server,
+        "sleeper",
+        Some("slow"),
+        Role::Player,
+        Some(4096),
+        None,
+    )
+    .await;
     let mut reader = Client::join(&server, "reader", Some("slow"), Role::Player).await;
 
     // Three seconds during which the sleeper reads nothing.

@@ -93,11 +93,13 @@ fn every_client_message_round_trips() {
         name: "Zoë".into(),
         session: Some("ABC-12".into()),
         role: Role::Player,
+        reconnect: None,
     }));
     client_round_trip(ClientMessage::Hello(Hello {
         name: String::new(),
         session: None,
         role: Role::Spectator,
+        reconnect: None,
     }));
     client_round_trip(ClientMessage::Move(Move {
         seq: u32::MAX,
@@ -192,8 +194,9 @@ fn golden_bytes_pin_the_wire_format() {
                 name: "ada".into(),
                 session: None,
                 role: Role::Player,
+                reconnect: None,
             }),
-            "81a5 48656c6c6f 93 a3616461 c0 a6506c61796572",
+            "81a5 48656c6c6f 94 a3616461 c0 a6506c61796572 c0",
         ),
     ];
     for (message, hex) in cases {
@@ -276,6 +279,7 @@ fn hello_fields_are_validated() {
             name: name.into(),
             session: session.map(Into::into),
             role: Role::Player,
+            reconnect: None,
         }))
         .expect("encodes")
     };
@@ -295,4 +299,23 @@ fn hello_fields_are_validated() {
 
 fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn a_hello_without_a_reconnect_token_still_decodes() {
+    // The three-field Hello of clients written before reconnecting existed.
+    let frame: Vec<u8> = (0..40)
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&"81a548656c6c6f93a3616461c0a6506c61796572"[i..i + 2], 16)
+                .expect("hex")
+        })
+        .collect();
+    match decode_client(&frame) {
+        Ok(ClientMessage::Hello(hello)) => {
+            assert_eq!(hello.name, "ada");
+            assert_eq!(hello.reconnect, None);
+        }
+        other => panic!("a three-field Hello decodes, got {other:?}"),
+    }
 }
