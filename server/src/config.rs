@@ -33,6 +33,28 @@ pub struct Tunables {
     pub network: NetworkTunables,
     /// Phone controllers.
     pub controllers: ControllerTunables,
+    /// What a client may do, and how much.
+    pub limits: LimitTunables,
+}
+
+/// What a client may do, and how much.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitTunables {
+    /// Origins allowed besides the server's own.
+    pub allowed_origins: Vec<String>,
+    /// Refuse connections without an Origin header.
+    pub require_origin: bool,
+    /// Messages a connection may send per second.
+    pub messages_per_s: u32,
+    /// Open connections per client IP address; 0 for no limit.
+    pub connections_per_ip: u32,
+    /// Whether loopback clients count against `connections_per_ip`.
+    pub limit_loopback: bool,
+    /// Live sessions at most; 0 for no limit.
+    pub max_sessions: u32,
+    /// Seconds a new connection has to say Hello.
+    pub hello_timeout_s: f32,
 }
 
 /// Phone controllers.
@@ -196,6 +218,7 @@ impl Tunables {
                 self.sessions.reconnect_grace_s,
             ),
             ("controllers.code_ttl_s", self.controllers.code_ttl_s),
+            ("limits.hello_timeout_s", self.limits.hello_timeout_s),
         ];
         for (name, value) in non_negative {
             if !(value.is_finite() && value >= 0.0) {

@@ -7,6 +7,8 @@ mod controller;
 mod page;
 mod upgrade;
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -17,6 +19,7 @@ use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::config::LimitTunables;
 use crate::session::ConnId;
 use crate::stats::Stats;
 use crate::ticker::Command;
@@ -29,6 +32,9 @@ struct Shared {
     commands: mpsc::Sender<Command>,
     next_conn: AtomicU64,
     outbox_frames: usize,
+    limits: LimitTunables,
+    /// Open connections per client address, for `limits.connections_per_ip`.
+    per_ip: parking_lot::Mutex<HashMap<IpAddr, u32>>,
     shutdown: CancellationToken,
     /// Upgraded connections, which axum's graceful shutdown does not wait for.
     connections: TaskTracker,
@@ -39,6 +45,7 @@ impl AppState {
     pub(crate) fn new(
         commands: mpsc::Sender<Command>,
         outbox_frames: usize,
+        limits: LimitTunables,
         shutdown: CancellationToken,
         connections: TaskTracker,
         stats: Arc<Stats>,
@@ -47,6 +54,8 @@ impl AppState {
             commands,
             next_conn: AtomicU64::new(1),
             outbox_frames,
+            limits,
+            per_ip: parking_lot::Mutex::new(HashMap::new()),
             shutdown,
             connections,
             stats,

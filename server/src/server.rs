@@ -120,6 +120,7 @@ impl Server {
         let state = AppState::new(
             ticker.commands(),
             tunables.network.outbox_frames,
+            tunables.limits.clone(),
             cancel.clone(),
             connections.clone(),
             stats,
@@ -138,13 +139,16 @@ impl Server {
         });
         let upkeep = tokio::spawn(upkeep(cancel.clone()));
         let stopping = cancel.clone();
-        let served = axum::serve(listener, router(state))
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: closing every connection");
-                stopping.cancel();
-            })
-            .await;
+        let served = axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing every connection");
+            stopping.cancel();
+        })
+        .await;
         // Whatever ended serving, connections are told to close.
         cancel.cancel();
         connections.close();

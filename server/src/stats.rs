@@ -122,6 +122,11 @@ impl Stats {
         self.metrics.inputs.increment(1);
     }
 
+    /// A message was dropped by the connection's rate limit.
+    pub fn input_dropped(&self) {
+        self.metrics.inputs_dropped.increment(1);
+    }
+
     /// The counters now.
     pub fn snapshot(&self) -> StatsSnapshot {
         StatsSnapshot {

@@ -94,8 +94,12 @@ fn describe() {
     );
     describe_counter!("arena_inputs_received_total", "Move messages received.");
     describe_counter!(
+        "arena_inputs_dropped_total",
+        "Messages dropped by a connection's rate limit."
+    );
+    describe_counter!(
         "arena_protocol_errors_total",
-        "Connections closed for bad input, by kind."
+        "Connections refused or closed for bad input or over a limit, by kind."
     );
 }
 
@@ -113,6 +117,7 @@ pub(crate) struct Handles {
     pub(crate) deltas_dropped: Counter,
     pub(crate) resyncs: Counter,
     pub(crate) inputs: Counter,
+    pub(crate) inputs_dropped: Counter,
 }
 
 impl Handles {
@@ -129,6 +134,7 @@ impl Handles {
             deltas_dropped: metrics::counter!("arena_deltas_dropped_total"),
             resyncs: metrics::counter!("arena_resyncs_total"),
             inputs: metrics::counter!("arena_inputs_received_total"),
+            inputs_dropped: metrics::counter!("arena_inputs_dropped_total"),
         }
     }
 }

@@ -17,7 +17,9 @@ use tokio::sync::oneshot;
 
 use crate::config::Tunables;
 use crate::input_slot::InputSlot;
-use crate::outbox::Outbox;
+use arena_shared::limits::close_code;
+
+use crate::outbox::{Outbox, Outgoing};
 use crate::pairing::{Binding, PairingCodes, Refusal};
 use crate::session::{ConnId, JoinRequest, Session};
 use crate::stats::{Stats, TickRecord};
@@ -146,6 +148,19 @@ fn run(
         loop {
             match inbox.try_recv() {
                 Ok(Command::Join(request)) => {
+                    let cap = tunables.limits.max_sessions as usize;
+                    if cap > 0 && sessions.len() >= cap && !sessions.contains_key(&request.session)
+                    {
+                        let reason = format!(
+                            "the server runs its maximum of {cap} sessions: join an existing one"
+                        );
+                        request.outbox.offer(Outgoing::Close {
+                            code: close_code::TOO_MANY_SESSIONS,
+                            reason,
+                        });
+                        crate::telemetry::protocol_error("max_sessions");
+                        continue;
+                    }
                     let session = sessions.entry(request.session.clone()).or_insert_with(|| {
                         created += 1;
                         tracing::info!(session = %request.session, "session created");

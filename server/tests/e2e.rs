@@ -6,6 +6,7 @@ mod e2e {
     mod common;
     mod controllers;
     mod gameplay;
+    mod limits;
     mod observability;
     mod reconnect;
     mod sessions;

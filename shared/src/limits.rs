@@ -41,4 +41,6 @@ pub mod close_code {
     pub const PLAYER_LEFT: u16 = 4002;
     /// The same player reconnected on a newer connection (this one is probably dead).
     pub const REPLACED: u16 = 4003;
+    /// The server already runs its maximum number of sessions: join an existing one.
+    pub const TOO_MANY_SESSIONS: u16 = 4004;
 }

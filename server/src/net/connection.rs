@@ -27,9 +27,6 @@ use crate::session::{ConnId, JoinRequest};
 use crate::stats::Stats;
 use crate::ticker::Command;
 
-/// How long a client may take to say `Hello`.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// How long a close handshake, or a writer's last flush, may take.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -81,10 +78,11 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
     };
     let replies = outbox.sender();
 
-    let end = match timeout(HELLO_TIMEOUT, next_message(&mut stream, &mut stops)).await {
+    let hello_timeout = Duration::from_secs_f32(state.0.limits.hello_timeout_s);
+    let end = match timeout(hello_timeout, next_message(&mut stream, &mut stops)).await {
         Err(_) => End::Refuse(
             close_code::POLICY_VIOLATION,
-            "no Hello within 10 seconds".into(),
+            format!("no Hello within {} seconds", state.0.limits.hello_timeout_s),
         ),
         Ok(Err(end)) => end,
         Ok(Ok(ClientMessage::Hello(hello))) => {
@@ -180,8 +178,26 @@ impl Reader<'_> {
         stops: &mut Stops,
     ) -> End {
         let refuse = |why: &str| End::Refuse(close_code::POLICY_VIOLATION, why.to_owned());
+        let mut rate = RateLimit::new(self.state.0.limits.messages_per_s);
         loop {
-            match next_message(stream, stops).await {
+            let message = next_message(stream, stops).await;
+            if message.is_ok() {
+                match rate.admit(std::time::Instant::now()) {
+                    Admit::Yes => {}
+                    Admit::Drop => {
+                        self.state.0.stats.input_dropped();
+                        continue;
+                    }
+                    Admit::Close => {
+                        crate::telemetry::protocol_error("rate");
+                        return End::Refuse(
+                            close_code::POLICY_VIOLATION,
+                            "too many messages".into(),
+                        );
+                    }
+                }
+            }
+            match message {
                 Err(end) => return end,
                 Ok(ClientMessage::Move(steer)) => match self.who {
                     Who::Page {
@@ -433,5 +449,70 @@ impl OpenConnection {
 impl Drop for OpenConnection {
     fn drop(&mut self) {
         self.0.connection(false);
+    }
+}
+
+/// What to do with a message under the rate limit.
+#[derive(Debug, PartialEq, Eq)]
+enum Admit {
+    Yes,
+    /// Over the limit this second: ignore it.
+    Drop,
+    /// Over twice the limit this second: that is not a game, close.
+    Close,
+}
+
+/// Messages per one-second window: a game sends at most one `Move` a tick and a ping
+/// now and then, so a few times the tick rate is generous and anything far beyond is a
+/// flood.
+struct RateLimit {
+    per_second: u32,
+    window: Option<std::time::Instant>,
+    count: u32,
+}
+
+impl RateLimit {
+    fn new(per_second: u32) -> RateLimit {
+        RateLimit {
+            per_second: per_second.max(1),
+            window: None,
+            count: 0,
+        }
+    }
+
+    fn admit(&mut self, now: std::time::Instant) -> Admit {
+        match self.window {
+            Some(start) if now.duration_since(start) < Duration::from_secs(1) => self.count += 1,
+            _ => {
+                self.window = Some(now);
+                self.count = 1;
+            }
+        }
+        if self.count <= self.per_second {
+            Admit::Yes
+        } else if self.count <= 2 * self.per_second {
+            Admit::Drop
+        } else {
+            Admit::Close
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_is_dropped_then_closed_and_a_new_second_starts_afresh() {
+        let start = std::time::Instant::now();
+        let mut rate = RateLimit::new(3);
+        let verdicts: Vec<Admit> = (0..7).map(|_| rate.admit(start)).collect();
+        use Admit::{Close, Drop, Yes};
+        assert_eq!(verdicts, [Yes, Yes, Yes, Drop, Drop, Drop, Close]);
+        assert_eq!(
+            rate.admit(start + Duration::from_millis(1001)),
+            Yes,
+            "a new window"
+        );
     }
 }
