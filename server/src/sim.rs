@@ -372,3 +372,47 @@ mod tests {
         assert_eq!(snapshot.states.len(), 300);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Whatever players do, every body stays inside the arena, nothing becomes NaN,
+        /// and events only name entities that exist (or just left).
+        #[test]
+        fn no_input_breaks_the_world(
+            seed in any::<u64>(),
+            balls in 0u32..60,
+            players in 1usize..12,
+            inputs in proptest::collection::vec((0usize..12, -127i8..=127, -127i8..=127), 0..200),
+        ) {
+            let tunables = Tunables::merged(
+                &format!("[balls]\ncount = {balls}\n[arena]\nwidth = 400\nheight = 300\n"),
+                "proptest",
+            ).expect("valid");
+            let mut sim = Simulation::new(&tunables, seed);
+            let ids: Vec<EntityId> = (0..players).map(|i| sim.spawn_player(&format!("p{i}"))).collect();
+            for (step, (who, dx, dy)) in inputs.into_iter().enumerate() {
+                sim.steer(ids[who % ids.len()], step as u32, dx, dy);
+                let delta = sim.step().clone();
+                for event in &delta.events {
+                    if let GameEvent::Collided { a, b } = event {
+                        prop_assert!(a < b, "collisions name the lower id first");
+                        prop_assert!(sim.index.contains_key(a) && sim.index.contains_key(b));
+                    }
+                }
+            }
+            let mut query = sim.world.query::<(&Position, &Velocity, &Body)>();
+            for (position, velocity, body) in query.iter(&sim.world) {
+                prop_assert!(position.0.is_finite() && velocity.0.is_finite());
+                prop_assert!(position.0.x >= body.radius - 1e-3 && position.0.x <= 400.0 - body.radius + 1e-3);
+                prop_assert!(position.0.y >= body.radius - 1e-3 && position.0.y <= 300.0 - body.radius + 1e-3);
+            }
+        }
+    }
+}

@@ -135,6 +135,9 @@ pub(crate) fn resolve_collisions(
             dense.velocity =
                 clamp_speed(dense.velocity, rules.ball_min_speed, rules.ball_max_speed);
         }
+        // Separating a pair can push one of them into a wall: the wall wins.
+        let r = Vec2::splat(dense.radius);
+        dense.position = dense.position.clamp(r, rules.arena - r);
     }
     // Same query, no structural change since the first pass: the same order.
     for ((_, _, mut position, mut velocity, _, _), dense) in
@@ -255,5 +258,29 @@ mod tests {
             v.length() <= 150.0 + 1e-3,
             "and no faster than balls.max_speed: {v}"
         );
+    }
+}
+
+#[cfg(test)]
+mod wall_tests {
+    use glam::Vec2;
+
+    use crate::sim::test_world::TestSim;
+
+    #[test]
+    fn separating_a_pair_never_pushes_a_body_through_a_wall() {
+        let mut sim = TestSim::empty();
+        // A player pinned against the top wall, another ramming it from below.
+        let pinned = sim.player_at("pinned", Vec2::new(500.0, 20.0));
+        let rammer = sim.player_at("rammer", Vec2::new(500.0, 70.0));
+        sim.steer(rammer, 1, 0, -127);
+        for _ in 0..10 {
+            sim.step();
+            assert!(
+                sim.position(pinned).y >= 20.0,
+                "the wall holds: {}",
+                sim.position(pinned)
+            );
+        }
     }
 }
