@@ -5,6 +5,7 @@ mod e2e {
     mod bad_input;
     mod common;
     mod controllers;
+    mod faults;
     mod gameplay;
     mod limits;
     mod observability;
