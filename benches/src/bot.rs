@@ -100,6 +100,8 @@ pub struct BotConfig {
     pub move_every: Duration,
     /// Seed of the bots' random directions.
     pub seed: u64,
+    /// Hold the connection without saying Hello.
+    pub idle: bool,
 }
 
 /// What one bot measured.
@@ -129,6 +131,15 @@ pub async fn run_bot(index: usize, config: Arc<BotConfig>, shared: Arc<Shared>) 
             return report;
         }
     };
+    if config.idle {
+        shared.connected.fetch_add(1, Relaxed);
+        tokio::select! {
+            () = shared.stop.cancelled() => {}
+            _ = ws.next() => report.unexpected_close = Some("the server closed an idle connection".into()),
+        }
+        shared.connected.fetch_sub(1, Relaxed);
+        return report;
+    }
     let mut rng =
         fastrand::Rng::with_seed(config.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut bot = Bot {
@@ -284,6 +295,9 @@ async fn connect(
         .write_buffer_size(0);
     let (mut ws, _) =
         tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config)).await?;
+    if config.idle {
+        return Ok(ws);
+    }
     let hello = ClientMessage::Hello(Hello {
         name: format!("bot{index}"),
         session: config.session.clone(),

@@ -37,6 +37,8 @@ pub struct Report {
     pub server_tick_p99_ms: Option<f64>,
     /// Server resident memory at the end, MiB.
     pub server_rss_mb: Option<f64>,
+    /// Server resident memory before the bots connected, MiB.
+    pub server_rss_baseline_mb: Option<f64>,
     /// This load generator's own CPU seconds per second over the window.
     pub bots_cpu_s_per_s: f64,
 }
@@ -88,6 +90,10 @@ impl Report {
             ("server CPU", opt(self.server_cpu_s_per_s, " s/s")),
             ("server tick p99", opt(self.server_tick_p99_ms, " ms")),
             ("server RSS", opt(self.server_rss_mb, " MiB")),
+            (
+                "server RSS before",
+                opt(self.server_rss_baseline_mb, " MiB"),
+            ),
             ("bots CPU", format!("{:.3} s/s", self.bots_cpu_s_per_s)),
         ];
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

@@ -29,6 +29,8 @@ pub struct RunConfig {
     pub seed: u64,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Connect and hold without joining: for measuring what an idle connection costs.
+    pub idle: bool,
 }
 
 /// How long bots get to close and report after the window.
@@ -43,8 +45,13 @@ pub async fn run(target: &Target, config: &RunConfig) -> Report {
         session: config.session.clone(),
         move_every: config.move_every,
         seed: config.seed,
+        idle: config.idle,
     });
     let http = reqwest::Client::new();
+    let baseline = scrape(&http, &target.metrics_url)
+        .await
+        .ok()
+        .and_then(|f| f.rss_bytes);
     let bar = progress_bar(config);
 
     // Ramp: start bots evenly spread over the ramp.
@@ -118,7 +125,7 @@ pub async fn run(target: &Target, config: &RunConfig) -> Report {
             }),
         }
     }
-    aggregate(
+    let mut report = aggregate(
         config.clients,
         window,
         cpu,
@@ -126,7 +133,9 @@ pub async fn run(target: &Target, config: &RunConfig) -> Report {
         &shared,
         server_start.as_ref(),
         server_end.as_ref(),
-    )
+    );
+    report.server_rss_baseline_mb = baseline.map(|b| b / (1024.0 * 1024.0));
+    report
 }
 
 fn aggregate(
@@ -194,6 +203,7 @@ fn aggregate(
         server_cpu_s_per_s: cpu,
         server_tick_p99_ms: tick_p99,
         server_rss_mb: rss,
+        server_rss_baseline_mb: None,
         bots_cpu_s_per_s: bots_cpu / seconds,
     }
 }

@@ -30,6 +30,7 @@ async fn a_short_run_measures_deltas_latency_and_the_server() {
         move_every: Duration::from_millis(100),
         seed: 3,
         progress: false,
+        idle: false,
     };
     let report = run(&target, &config).await;
 

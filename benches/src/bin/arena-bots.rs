@@ -37,6 +37,10 @@ struct Args {
     /// Seed of the bots' random directions.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Connect and hold the connections without joining (run the server with a long
+    /// `limits.hello_timeout_s`): reports what idle connections cost the server.
+    #[arg(long)]
+    idle: bool,
     /// Print one final JSON line on stdout.
     #[arg(long)]
     json: bool,
@@ -82,6 +86,7 @@ fn main() -> anyhow::Result<()> {
             move_every: args.move_every,
             seed: args.seed,
             progress: !args.json,
+            idle: args.idle,
         };
         let report = run(&target, &config).await;
         eprint!("{}", report.table());
