@@ -2,18 +2,13 @@
 // (or with a joystick where there is no motion sensor), and feel your collisions.
 
 import { Connection, type ConnectionState } from "./connection";
+import { $, socketUrl } from "./page";
 import { Steering } from "./input";
 import { directionToWire, type Feed, type GameEvent, type RoundState, type ServerMessage } from "./protocol";
 import { TiltSteering, type Pose } from "./tilt";
 
 /** Without a motion reading this soon after Start, the joystick takes over. */
 const SENSOR_GRACE_MS = 1500;
-
-const $ = <T extends HTMLElement>(id: string) => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`the page lacks #${id}`);
-  return el as T;
-};
 
 type Mode = "tilt" | "joystick";
 
@@ -61,9 +56,8 @@ class Controller {
     setTimeout(() => {
       if (this.pose === null) this.useJoystick("no motion sensor found");
     }, SENSOR_GRACE_MS);
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.connection = new Connection(
-      `${scheme}://${location.host}/ws`,
+      socketUrl(),
       () => ({ Pair: { code } }),
       (m) => this.onMessage(m),
       (s) => this.onState(s),

@@ -6,6 +6,7 @@
 
 import { Sounds } from "./audio";
 import { Connection, type ConnectionState } from "./connection";
+import { $, socketUrl } from "./page";
 import { Steering } from "./input";
 import { Predictor } from "./prediction";
 import { directionToWire, type Delta, type GameEvent, type ServerMessage } from "./protocol";
@@ -19,12 +20,6 @@ const INTERPOLATION_TICKS = 1.5;
 const MAX_CATCH_UP_TICKS = 5;
 /** Letters and digits that cannot be mistaken for one another. */
 const CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-
-const $ = <T extends HTMLElement>(id: string) => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`the page lacks #${id}`);
-  return el as T;
-};
 
 /** Estimates the server's current (fractional) tick from when deltas arrive. */
 class ServerClock {
@@ -76,9 +71,8 @@ class Game {
     private readonly sounds: Sounds,
     private readonly steering: Steering,
   ) {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.connection = new Connection(
-      `${scheme}://${location.host}/ws`,
+      socketUrl(),
       // After a lost connection, the token brings back the same player and score.
       () => ({ Hello: { name, session, role: "Player", reconnect: this.token } }),
       (m) => this.onMessage(m),

@@ -86,6 +86,24 @@ fn snapshot() -> Snapshot {
     }
 }
 
+/// The example Welcome: player 13 joining `room1`.
+fn welcome(snapshot: &Snapshot) -> ServerMessage<'_> {
+    ServerMessage::Welcome(Welcome {
+        you: Some(EntityId(13)),
+        session: Cow::Borrowed("room1"),
+        tick_hz: 30,
+        arena: ArenaInfo {
+            width: 12800,
+            height: 7200,
+            round_ticks: 2700,
+            intermission_ticks: 150,
+            player_speed: 1600,
+        },
+        reconnect_token: Cow::Borrowed("7f3a9c0e5b2d41f8a6c3e9d07b1f2a64"),
+        snapshot: Cow::Borrowed(snapshot),
+    })
+}
+
 /// A delta of `n` entities all moving at player speed across a 4000-unit arena.
 fn moving_delta(n: u32) -> Delta {
     Delta {
@@ -135,23 +153,7 @@ fn expected_blocks() -> Vec<(&'static str, String)> {
                 &encode_client(&ClientMessage::Ping(Ping { client_time: 1000 })).expect("encodes"),
             ),
         ),
-        (
-            "Welcome",
-            hex_block(&server(&ServerMessage::Welcome(Welcome {
-                you: Some(EntityId(13)),
-                session: Cow::Borrowed("room1"),
-                tick_hz: 30,
-                arena: ArenaInfo {
-                    width: 12800,
-                    height: 7200,
-                    round_ticks: 2700,
-                    intermission_ticks: 150,
-                    player_speed: 1600,
-                },
-                reconnect_token: Cow::Borrowed("7f3a9c0e5b2d41f8a6c3e9d07b1f2a64"),
-                snapshot: Cow::Borrowed(&snapshot),
-            }))),
-        ),
+        ("Welcome", hex_block(&server(&welcome(&snapshot)))),
         (
             "Snapshot",
             hex_block(&server(&ServerMessage::Snapshot(Cow::Borrowed(&snapshot)))),
@@ -352,23 +354,7 @@ fn golden_samples() -> Vec<serde_json::Value> {
         ],
     };
     let server_messages: Vec<(&str, ServerMessage<'_>)> = vec![
-        (
-            "Welcome",
-            ServerMessage::Welcome(Welcome {
-                you: Some(EntityId(13)),
-                session: Cow::Borrowed("room1"),
-                tick_hz: 30,
-                arena: ArenaInfo {
-                    width: 12800,
-                    height: 7200,
-                    round_ticks: 2700,
-                    intermission_ticks: 150,
-                    player_speed: 1600,
-                },
-                reconnect_token: Cow::Borrowed("7f3a9c0e5b2d41f8a6c3e9d07b1f2a64"),
-                snapshot: Cow::Borrowed(&snapshot),
-            }),
-        ),
+        ("Welcome", welcome(&snapshot)),
         (
             "Welcome (spectator)",
             ServerMessage::Welcome(Welcome {
