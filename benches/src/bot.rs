@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use arena_shared::codec::encode_client;
-use arena_shared::limits::SUBPROTOCOL;
+use arena_shared::limits::{SUBPROTOCOL, close_code};
 use arena_shared::protocol::{ClientMessage, EntityId, Hello, Move, Role, Tick};
 use arena_shared::quantize::direction_to_wire;
 use arena_shared::skim::{Skim, skim_server};
@@ -115,31 +115,38 @@ pub struct BotReport {
     pub bytes: u64,
     /// Ticks that never arrived (gaps in delta tick numbers) in the window.
     pub ticks_missed: u64,
-    /// Why the connection ended before the run did, if it did.
+    /// Why the connection ended before the run did, if it did (after reconnecting
+    /// failed, if it was lost).
     pub unexpected_close: Option<String>,
+    /// Times it reconnected after losing its connection.
+    pub reconnects: u32,
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
-/// Runs bot `index` until `shared.stop`.
+/// Reconnections a bot attempts after losing its connection.
+const MAX_RECONNECTS: u32 = 3;
+
+/// Failed connection attempts in a row a reconnecting bot makes before giving up.
+const MAX_RECONNECT_ATTEMPTS: u32 = 10;
+
+/// Wait before a reconnection, times the attempt number.
+const RECONNECT_DELAY: Duration = Duration::from_millis(200);
+
+/// How one connection of a bot ended.
+enum Ended {
+    /// The run is over.
+    Stopped,
+    /// The server refused or closed it on purpose: retrying cannot help.
+    Refused(String),
+    /// The connection was lost (or the server restarted): reconnect, as a player would.
+    Lost(String),
+}
+
+/// Runs bot `index` until `shared.stop`, reconnecting with its token when its
+/// connection is lost, like the browser client does.
 pub async fn run_bot(index: usize, config: Arc<BotConfig>, shared: Arc<Shared>) -> BotReport {
     let mut report = BotReport::default();
-    let mut ws = match timeout(CONNECT_TIMEOUT, connect(&config, index)).await {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(_)) | Err(_) => {
-            report.connect_failed = true;
-            return report;
-        }
-    };
-    if config.idle {
-        shared.connected.fetch_add(1, Relaxed);
-        tokio::select! {
-            () = shared.stop.cancelled() => {}
-            _ = ws.next() => report.unexpected_close = Some("the server closed an idle connection".into()),
-        }
-        shared.connected.fetch_sub(1, Relaxed);
-        return report;
-    }
     let mut rng =
         fastrand::Rng::with_seed(config.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut bot = Bot {
@@ -147,17 +154,91 @@ pub async fn run_bot(index: usize, config: Arc<BotConfig>, shared: Arc<Shared>) 
         last_tick: None,
         seq: 0,
         pending: VecDeque::new(),
+        token: None,
     };
-    let mut welcomed = false;
+    let mut failed_attempts = 0;
+    loop {
+        let connected = timeout(
+            CONNECT_TIMEOUT,
+            connect(&config, index, bot.token.as_deref()),
+        )
+        .await;
+        let mut ws = match connected {
+            Ok(Ok(ws)) => {
+                failed_attempts = 0;
+                ws
+            }
+            // A server restarting is not listening for a moment: keep trying.
+            Ok(Err(_)) | Err(_)
+                if bot.token.is_some()
+                    && failed_attempts < MAX_RECONNECT_ATTEMPTS
+                    && !shared.stop.is_cancelled() =>
+            {
+                failed_attempts += 1;
+                tokio::time::sleep(RECONNECT_DELAY * failed_attempts).await;
+                continue;
+            }
+            Ok(Err(_)) | Err(_) => {
+                if bot.token.is_none() {
+                    report.connect_failed = true;
+                } else {
+                    report.unexpected_close = Some("could not reconnect".into());
+                }
+                return report;
+            }
+        };
+        if config.idle {
+            shared.connected.fetch_add(1, Relaxed);
+            tokio::select! {
+                () = shared.stop.cancelled() => {}
+                _ = ws.next() => report.unexpected_close = Some("the server closed an idle connection".into()),
+            }
+            shared.connected.fetch_sub(1, Relaxed);
+            return report;
+        }
+        let reason = match play(&mut ws, &mut bot, &mut rng, &config, &shared, &mut report).await {
+            Ended::Stopped => return report,
+            Ended::Refused(reason) => reason,
+            Ended::Lost(reason) => {
+                if bot.token.is_some()
+                    && report.reconnects < MAX_RECONNECTS
+                    && !shared.stop.is_cancelled()
+                {
+                    report.reconnects += 1;
+                    bot.last_tick = None;
+                    bot.pending.clear();
+                    tokio::time::sleep(RECONNECT_DELAY).await;
+                    continue;
+                }
+                reason
+            }
+        };
+        if bot.token.is_none() {
+            report.connect_failed = true;
+        }
+        report.unexpected_close = Some(reason);
+        return report;
+    }
+}
+
+/// Plays on one connection until it ends.
+async fn play(
+    ws: &mut Socket,
+    bot: &mut Bot,
+    rng: &mut fastrand::Rng,
+    config: &BotConfig,
+    shared: &Shared,
+    report: &mut BotReport,
+) -> Ended {
     let period = config.move_every;
     let mut next_move = Instant::now() + period.mul_f64(rng.f64());
-
-    loop {
+    let mut welcomed = false;
+    let ended = loop {
         tokio::select! {
             biased;
             () = shared.stop.cancelled() => {
                 let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
-                break;
+                break Ended::Stopped;
             }
             frame = ws.next() => match frame {
                 Some(Ok(Message::Binary(bytes))) => {
@@ -171,28 +252,22 @@ pub async fn run_bot(index: usize, config: Arc<BotConfig>, shared: Arc<Shared>) 
                                 welcomed = true;
                                 shared.connected.fetch_add(1, Relaxed);
                             }
-                            bot.take(skim, measuring, &mut report, &shared);
+                            bot.take(skim, measuring, report, shared);
                         }
-                        Err(err) => {
-                            report.unexpected_close = Some(format!("undecodable frame: {err}"));
-                            break;
-                        }
+                        Err(err) => break Ended::Refused(format!("undecodable frame: {err}")),
                     }
                 }
+                // A server going away (a restart) is worth coming back to; any other
+                // close is the server's decision.
+                Some(Ok(Message::Close(Some(frame)))) if u16::from(frame.code) == close_code::GOING_AWAY => {
+                    break Ended::Lost(format!("{} {}", u16::from(frame.code), frame.reason));
+                }
                 Some(Ok(Message::Close(frame))) => {
-                    let reason = frame.map_or_else(|| "closed".into(), |f| format!("{} {}", u16::from(f.code), f.reason));
-                    report.unexpected_close = Some(reason);
-                    break;
+                    break Ended::Refused(frame.map_or_else(|| "closed".into(), |f| format!("{} {}", u16::from(f.code), f.reason)));
                 }
                 Some(Ok(_)) => {}
-                Some(Err(err)) => {
-                    report.unexpected_close = Some(err.to_string());
-                    break;
-                }
-                None => {
-                    report.unexpected_close = Some("connection ended".into());
-                    break;
-                }
+                Some(Err(err)) => break Ended::Lost(err.to_string()),
+                None => break Ended::Lost("connection ended".into()),
             },
             () = sleep_until(next_move), if welcomed => {
                 next_move += period;
@@ -208,18 +283,15 @@ pub async fn run_bot(index: usize, config: Arc<BotConfig>, shared: Arc<Shared>) 
                 let Ok(bytes) = encode_client(&step) else { continue };
                 bot.pending.push_back((bot.seq, Instant::now()));
                 if let Err(err) = ws.send(Message::Binary(bytes.into())).await {
-                    report.unexpected_close = Some(err.to_string());
-                    break;
+                    break Ended::Lost(err.to_string());
                 }
             }
         }
-    }
+    };
     if welcomed {
         shared.connected.fetch_sub(1, Relaxed);
-    } else if report.unexpected_close.is_some() {
-        report.connect_failed = true;
     }
-    report
+    ended
 }
 
 /// A bot's protocol state.
@@ -229,13 +301,21 @@ struct Bot {
     seq: u32,
     /// Moves sent and not yet acknowledged, oldest first.
     pending: VecDeque<(u32, Instant)>,
+    /// The last Welcome's reconnect token.
+    token: Option<String>,
 }
 
 impl Bot {
     fn take(&mut self, skim: Skim, measuring: bool, report: &mut BotReport, shared: &Shared) {
         let (tick, acks) = match skim {
-            Skim::Welcome { you, tick, acks } => {
+            Skim::Welcome {
+                you,
+                tick,
+                acks,
+                reconnect_token,
+            } => {
                 self.me = you;
+                self.token = Some(reconnect_token);
                 (tick, acks)
             }
             Skim::Snapshot { tick, acks } => (tick, acks),
@@ -276,6 +356,7 @@ impl Bot {
 async fn connect(
     config: &BotConfig,
     index: usize,
+    token: Option<&str>,
 ) -> Result<Socket, Box<dyn std::error::Error + Send + Sync>> {
     let socket = if config.addr.is_ipv4() {
         TcpSocket::new_v4()?
@@ -302,7 +383,7 @@ async fn connect(
         name: format!("bot{index}"),
         session: config.session.clone(),
         role: Role::Player,
-        reconnect: None,
+        reconnect: token.map(Into::into),
     });
     ws.send(Message::Binary(encode_client(&hello)?.into()))
         .await?;

@@ -29,6 +29,8 @@ pub struct Report {
     pub connect_failures: u64,
     /// Bots whose connection ended before the run did.
     pub unexpected_closes: u64,
+    /// Reconnections after a lost connection, all bots (each with its token).
+    pub reconnects: u64,
     /// Up to five distinct reasons connections ended early or failed.
     pub close_reasons: Vec<String>,
     /// Server CPU seconds per second over the window, from its `/metrics`.
@@ -87,6 +89,7 @@ impl Report {
                     self.close_reasons.join("; ")
                 ),
             ),
+            ("reconnects", format!("{}", self.reconnects)),
             ("server CPU", opt(self.server_cpu_s_per_s, " s/s")),
             ("server tick p99", opt(self.server_tick_p99_ms, " ms")),
             ("server RSS", opt(self.server_rss_mb, " MiB")),

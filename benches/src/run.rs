@@ -189,6 +189,7 @@ fn aggregate(
             .iter()
             .filter(|r| !r.connect_failed && r.unexpected_close.is_some())
             .count() as u64,
+        reconnects: reports.iter().map(|r| u64::from(r.reconnects)).sum(),
         close_reasons: {
             let mut reasons: Vec<String> = reports
                 .iter()

@@ -85,3 +85,63 @@ async fn a_short_run_measures_deltas_latency_and_the_server() {
         .expect("no panic")
         .expect("the server stops cleanly");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_reconnect_when_the_server_restarts_under_them() {
+    let tunables = Tunables::merged("[balls]\ncount = 5\n", "test").expect("valid tunables");
+    let first = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), tunables.clone())
+        .await
+        .expect("binds");
+    let addr = first.local_addr().expect("bound");
+    let (stop_first, first_stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving_first = tokio::spawn(first.run(async move {
+        let _ = first_stopped.await;
+    }));
+
+    let target = resolve(&format!("ws://{addr}/ws"), false)
+        .await
+        .expect("loopback target");
+    let config = RunConfig {
+        clients: 5,
+        ramp: Duration::from_millis(200),
+        duration: Duration::from_secs(3),
+        session: Some("restart".into()),
+        move_every: Duration::from_millis(100),
+        seed: 5,
+        progress: false,
+        idle: false,
+    };
+    let run = tokio::spawn(async move { run(&target, &config).await });
+
+    // A second into the window, the server restarts on the same address: every bot is
+    // closed with 1001 (going away) and comes back to the new server by itself.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let _ = stop_first.send(());
+    serving_first
+        .await
+        .expect("no panic")
+        .expect("stops cleanly");
+    let second = Server::bind(addr, tunables)
+        .await
+        .expect("rebinds the same address");
+    let (stop_second, second_stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving_second = tokio::spawn(second.run(async move {
+        let _ = second_stopped.await;
+    }));
+
+    let report = run.await.expect("the run finishes");
+    assert_eq!(
+        report.reconnects, 5,
+        "every bot reconnected once: {report:?}"
+    );
+    assert_eq!(report.unexpected_closes, 0, "{:?}", report.close_reasons);
+    assert!(
+        report.deltas_per_client_s > 10.0,
+        "and kept receiving deltas: {report:?}"
+    );
+    let _ = stop_second.send(());
+    serving_second
+        .await
+        .expect("no panic")
+        .expect("stops cleanly");
+}

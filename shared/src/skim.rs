@@ -18,6 +18,8 @@ pub enum Skim {
     Welcome {
         /// Your entity (`None` for a spectator).
         you: Option<EntityId>,
+        /// The token to reconnect as the same player.
+        reconnect_token: String,
         /// The snapshot's tick.
         tick: Tick,
         /// Every player's processed input.
@@ -58,7 +60,7 @@ struct WelcomeHead {
     _session: IgnoredAny,
     _tick_hz: IgnoredAny,
     _arena: IgnoredAny,
-    _reconnect_token: IgnoredAny,
+    reconnect_token: String,
     snapshot: SnapshotHead,
 }
 
@@ -93,6 +95,7 @@ pub fn skim_server(frame: &[u8]) -> Result<Skim, DecodeError> {
     Ok(match rmp_serde::from_slice::<Message>(frame)? {
         Message::Welcome(w) => Skim::Welcome {
             you: w.you,
+            reconnect_token: w.reconnect_token,
             tick: w.snapshot.tick,
             acks: w.snapshot.acks,
         },
@@ -169,6 +172,7 @@ mod tests {
             skim_server(&frame(&welcome)).expect("skims"),
             Skim::Welcome {
                 you: Some(EntityId(2)),
+                reconnect_token: "t".into(),
                 tick: Tick(9),
                 acks: snapshot.acks.clone()
             }
