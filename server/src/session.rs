@@ -67,8 +67,13 @@ enum Kind {
         welcomed: bool,
         reconnect_token: String,
     },
-    /// A phone steering `player`: gets only that player's feed.
-    Controller { player: EntityId, fed_score: u32 },
+    /// A phone steering `player`: gets only that player's feed. Its inputs have their
+    /// own slot, so that the player's page can reconnect without cutting the phone off.
+    Controller {
+        player: EntityId,
+        fed_score: u32,
+        input: Arc<InputSlot>,
+    },
 }
 
 /// A session: a game and the connections watching, playing or steering it.
@@ -236,23 +241,23 @@ impl Session {
         }
     }
 
-    /// Makes `conn` the controller of `player`: its inputs go where the player's page's
-    /// go. Returns that input slot, or `PlayerLeft` if the player is gone.
+    /// Makes `conn` the controller of `player`: each tick, its inputs (left in `input`)
+    /// steer that player after the page's own. Refused with `PlayerLeft` if the player
+    /// has no page in the session any more.
     pub fn attach_controller(
         &mut self,
         conn: ConnId,
         player: EntityId,
         outbox: Outbox,
-    ) -> Result<Arc<InputSlot>, (Refusal, Outbox)> {
+        input: Arc<InputSlot>,
+    ) -> Result<(), (Refusal, Outbox)> {
         let page = self.members.iter().find_map(|m| match &m.kind {
             Kind::Viewer {
-                player: Some(p),
-                input,
-                ..
-            } if *p == player => Some((m.conn, input.clone())),
+                player: Some(p), ..
+            } if *p == player => Some(m.conn),
             _ => None,
         });
-        let Some((page, input)) = page else {
+        let Some(page) = page else {
             return Err((Refusal::PlayerLeft, outbox));
         };
         let score = self.sim.score_of(player).unwrap_or(0);
@@ -274,13 +279,14 @@ impl Session {
             kind: Kind::Controller {
                 player,
                 fed_score: score,
+                input,
             },
         });
         self.send_to(
             page,
             &ServerMessage::Controller(ControllerStatus { attached: true }),
         );
-        Ok(input)
+        Ok(())
     }
 
     /// Removes a connection. A page's player stays for the reconnect grace period (the
@@ -381,6 +387,7 @@ impl Session {
                 self.remove_player(id);
             }
         }
+        // Pages first, then phones: a phone's input of the same tick wins.
         for member in &self.members {
             if let Kind::Viewer {
                 player: Some(id),
@@ -390,6 +397,13 @@ impl Session {
                 && let Some(steer) = input.take()
             {
                 self.sim.steer(*id, steer.seq, steer.dx, steer.dy);
+            }
+        }
+        for member in &self.members {
+            if let Kind::Controller { player, input, .. } = &member.kind
+                && let Some(steer) = input.take()
+            {
+                self.sim.steer(*player, steer.seq, steer.dx, steer.dy);
             }
         }
         self.sim.step();
@@ -436,7 +450,10 @@ impl Session {
         let delta = self.sim.delta();
         let round = self.sim.round_state();
         for member in &mut self.members {
-            let Kind::Controller { player, fed_score } = &mut member.kind else {
+            let Kind::Controller {
+                player, fed_score, ..
+            } = &mut member.kind
+            else {
                 continue;
             };
             let player = *player;

@@ -51,6 +51,8 @@ pub enum Command {
         code: String,
         /// Its outbox, kept by the session if pairing succeeds.
         outbox: Outbox,
+        /// Where its reader leaves inputs.
+        input: Arc<InputSlot>,
         /// Where the outcome goes.
         reply: oneshot::Sender<PairOutcome>,
     },
@@ -61,12 +63,10 @@ pub enum Command {
 /// The answer to [`Command::Pair`].
 #[derive(Debug)]
 pub enum PairOutcome {
-    /// Paired: the controller's moves go into `input`, its player's slot.
+    /// Paired: the controller's inputs now steer its player.
     Paired {
         /// The player's session.
         session: String,
-        /// The player's input slot.
-        input: Arc<InputSlot>,
     },
     /// Not paired; the outbox is handed back for another try.
     Refused {
@@ -184,10 +184,11 @@ fn run(
                     conn,
                     code,
                     outbox,
+                    input,
                     reply,
                 }) => {
                     // The controller may be gone already; then nobody waits for this.
-                    let _ = reply.send(pair(&mut sessions, &mut codes, conn, &code, outbox));
+                    let _ = reply.send(pair(&mut sessions, &mut codes, conn, &code, outbox, input));
                 }
                 Ok(Command::Stop) | Err(TryRecvError::Disconnected) => return,
                 Err(TryRecvError::Empty) => break,
@@ -263,6 +264,7 @@ fn pair(
     conn: ConnId,
     code: &str,
     outbox: Outbox,
+    input: Arc<InputSlot>,
 ) -> PairOutcome {
     let refused = |refusal: Refusal, outbox| PairOutcome::Refused {
         reason: refusal.to_string(),
@@ -275,10 +277,9 @@ fn pair(
     let Some(session) = sessions.get_mut(&binding.session) else {
         return refused(Refusal::PlayerLeft, outbox);
     };
-    match session.attach_controller(conn, binding.player, outbox) {
-        Ok(input) => PairOutcome::Paired {
+    match session.attach_controller(conn, binding.player, outbox, input) {
+        Ok(()) => PairOutcome::Paired {
             session: binding.session,
-            input,
         },
         Err((refusal, outbox)) => refused(refusal, outbox),
     }

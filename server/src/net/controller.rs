@@ -5,6 +5,7 @@
 //! only a few times per connection: with millions of possible codes alive for two
 //! minutes, that makes guessing one hopeless.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use arena_shared::limits::close_code;
@@ -15,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::AppState;
 use super::connection::{End, Reader, Stops, Who, next_message, reply};
+use crate::input_slot::InputSlot;
 use crate::outbox::{Outbox, Outgoing};
 use crate::session::ConnId;
 use crate::ticker::{Command, PairOutcome};
@@ -36,19 +38,21 @@ pub(super) async fn pair(
     stops: &mut Stops,
 ) -> End {
     let mut failures = 0;
+    let input = Arc::new(InputSlot::default());
     loop {
         let (answer_to, answer) = oneshot::channel();
         state.command(Command::Pair {
             conn,
             code,
             outbox,
+            input: input.clone(),
             reply: answer_to,
         });
         let Ok(outcome) = answer.await else {
             return End::Shutdown;
         };
         match outcome {
-            PairOutcome::Paired { session, input } => {
+            PairOutcome::Paired { session } => {
                 tracing::debug!(conn, %session, "controller paired");
                 let reader = Reader {
                     conn,

@@ -230,18 +230,15 @@ fn a_controller_steers_through_its_players_slot_and_is_closed_when_the_page_leav
         &tunables("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = 0\n"),
         1,
     );
-    let (mut page, page_input) = join(&mut session, 1, Role::Player, 8);
+    let (mut page, _) = join(&mut session, 1, Role::Player, 8);
     session.tick();
     decoded(&mut page);
     let player = session.player_of(1).expect("the page has a player");
     let (outbox, mut phone) = Outbox::new(8);
-    let input = session
-        .attach_controller(2, player, outbox)
+    let phone_input = Arc::new(InputSlot::default());
+    session
+        .attach_controller(2, player, outbox, phone_input.clone())
         .unwrap_or_else(|_| panic!("the player exists"));
-    assert!(
-        Arc::ptr_eq(&input, &page_input),
-        "the phone writes where the page writes"
-    );
     assert!(matches!(decoded(&mut phone)[0], ServerMessage::Paired(_)));
     assert!(
         matches!(
@@ -264,7 +261,7 @@ fn a_controller_for_a_player_that_is_gone_is_refused() {
     let mut session = Session::new("t".into(), &tunables(""), 1);
     let (outbox, _phone) = Outbox::new(8);
     assert!(matches!(
-        session.attach_controller(2, EntityId(999), outbox),
+        session.attach_controller(2, EntityId(999), outbox, Arc::default()),
         Err((crate::pairing::Refusal::PlayerLeft, _))
     ));
 }
@@ -394,4 +391,35 @@ fn a_reconnect_on_a_new_connection_replaces_a_half_open_one() {
     let closed = std::iter::from_fn(|| old.try_recv().ok())
         .any(|o| matches!(o, Outgoing::Close { code, .. } if code == close_code::REPLACED));
     assert!(closed, "the old connection is told it was replaced");
+}
+
+#[test]
+fn a_phone_keeps_steering_when_its_players_page_reconnects() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
+    let (mut page, _) = join(&mut session, 1, Role::Player, 64);
+    session.tick();
+    let (player, token) = welcome(&mut page);
+    let (outbox, _phone) = Outbox::new(64);
+    let phone_input = Arc::new(InputSlot::default());
+    session
+        .attach_controller(2, player, outbox, phone_input.clone())
+        .unwrap_or_else(|_| panic!("the player exists"));
+
+    // The page's connection drops and comes back with its token.
+    session.leave(1);
+    session.tick();
+    let (mut back, _) = reconnecting(&mut session, 3, &token);
+    session.tick();
+    assert_eq!(welcome(&mut back).0, player);
+
+    phone_input.store(Move {
+        seq: 9,
+        dx: 127,
+        dy: 0,
+    });
+    session.tick();
+    let steered = decoded(&mut back).into_iter().any(|m| {
+        matches!(m, ServerMessage::Delta(d) if d.acks.iter().any(|a| a.id == player && a.seq == 9))
+    });
+    assert!(steered, "the phone's input still reaches the player");
 }
