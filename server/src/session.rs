@@ -134,7 +134,10 @@ impl Session {
     /// Adds a connection; it is welcomed at the end of the next tick. A player beyond
     /// the cap is refused with a close frame instead.
     pub fn join(&mut self, mut request: JoinRequest) {
-        if let Some(token) = request.hello.reconnect.take() {
+        // Only a player can take a player back: a spectator's token is ignored.
+        if let Some(token) = request.hello.reconnect.take()
+            && request.hello.role == Role::Player
+        {
             match self.reclaim(&token) {
                 Some(player) => return self.admit(request, Some(player)),
                 None => {

@@ -423,3 +423,30 @@ fn a_phone_keeps_steering_when_its_players_page_reconnects() {
     });
     assert!(steered, "the phone's input still reaches the player");
 }
+
+#[test]
+fn a_spectator_cannot_take_a_player_with_its_token() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
+    let (mut page, _) = join(&mut session, 1, Role::Player, 8);
+    session.tick();
+    let (_, token) = welcome(&mut page);
+    session.leave(1);
+    let (outbox, mut rx) = Outbox::new(8);
+    session.join(JoinRequest {
+        conn: 2,
+        session: "t".into(),
+        hello: Hello {
+            name: "eye".into(),
+            session: Some("t".into()),
+            role: Role::Spectator,
+            reconnect: Some(token),
+        },
+        outbox,
+        input: Arc::default(),
+    });
+    session.tick();
+    match decoded(&mut rx).into_iter().next() {
+        Some(ServerMessage::Welcome(w)) => assert_eq!(w.you, None, "a spectator owns no player"),
+        other => panic!("expected a Welcome, got {other:?}"),
+    }
+}
