@@ -86,6 +86,12 @@ export class Connection {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeClient(message));
   }
 
+  /** Drops the socket the way a network loss would (the client reconnects by itself):
+   *  for tests and for trying the reconnect path by hand. */
+  simulateDrop(): void {
+    this.ws?.close(4000, "simulated network drop");
+  }
+
   close(): void {
     this.stopped = true;
     this.clearTimers();

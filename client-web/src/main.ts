@@ -384,7 +384,10 @@ function start(): void {
     const game = new Game(name, code === "" ? null : code, sounds, steering);
     $("pair-button").addEventListener("click", () => game.requestPairCode());
     $("pair-close").addEventListener("click", () => ($("pairing").hidden = true));
-    (window as unknown as { arena: { inspect: () => unknown } }).arena = { inspect: () => game.inspect() };
+    (window as unknown as { arena: unknown }).arena = {
+      inspect: () => game.inspect(),
+      simulateNetworkDrop: () => game.connection.simulateDrop(),
+    };
   });
 }
 

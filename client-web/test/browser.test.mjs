@@ -210,3 +210,19 @@ test("a phone pairs by code and steers its player by tilting", { timeout: 60_000
   await other.screenshot({ path: join(artifacts, "phone-wrong-code.png") });
   assert.deepEqual(pageErrors, [], "no script errors");
 });
+
+test("a page whose connection drops comes back as the same player", { timeout: 60_000 }, async () => {
+  const dave = await joinAs("dave", "BLINK");
+  const erin = await joinAs("erin", "BLINK");
+  await erin.waitForFunction(() => window.arena.inspect().bodies.length === 2, null, { timeout: 10_000 });
+  const me = (await inspect(dave)).you;
+  await dave.evaluate(() => window.arena.simulateNetworkDrop());
+  await dave.waitForFunction(() => window.arena.inspect().connection.kind === "reconnecting", null, { timeout: 5_000 });
+  await dave.waitForFunction(() => window.arena.inspect().connection.kind === "connected", null, { timeout: 15_000 });
+  assert.equal((await inspect(dave)).you, me, "the same entity after reconnecting");
+  await erin.waitForTimeout(300);
+  const seen = await inspect(erin);
+  assert.ok(seen.bodies.some((b) => b.id === me && b.name === "dave"), "erin never lost dave");
+  assert.equal(seen.gaps, 0);
+  assert.deepEqual(pageErrors, [], "no script errors");
+});
