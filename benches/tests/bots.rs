@@ -5,19 +5,52 @@ use std::time::Duration;
 
 use arena_bench::run::{RunConfig, run};
 use arena_bench::target::resolve;
-use arena_server::{Server, Tunables};
+use arena_server::{Server, ServerError, Tunables};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A server running in this process until `stop`.
+struct Running {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    serving: JoinHandle<Result<(), ServerError>>,
+}
+
+/// Starts a server on `addr` (port 0: any free port).
+async fn start(tunables: Tunables, addr: SocketAddr) -> Running {
+    let server = Server::bind(addr, tunables).await.expect("binds");
+    let addr = server.local_addr().expect("bound");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    Running {
+        addr,
+        stop,
+        serving,
+    }
+}
+
+impl Running {
+    /// Stops the server and waits until it has.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.serving
+            .await
+            .expect("no panic")
+            .expect("the server stops cleanly");
+    }
+}
+
+fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_run_measures_deltas_latency_and_the_server() {
     let tunables = Tunables::merged("[balls]\ncount = 20\n", "test").expect("valid tunables");
-    let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), tunables)
-        .await
-        .expect("binds");
-    let addr = server.local_addr().expect("bound");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run(async move {
-        let _ = stopped.await;
-    }));
+    let server = start(tunables, any_port()).await;
+    let addr = server.addr;
 
     let target = resolve(&format!("ws://{addr}/ws"), false)
         .await
@@ -79,24 +112,14 @@ async fn a_short_run_measures_deltas_latency_and_the_server() {
         assert!(json.get(key).is_some(), "the JSON report has {key}");
     }
 
-    let _ = stop.send(());
-    serving
-        .await
-        .expect("no panic")
-        .expect("the server stops cleanly");
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bots_reconnect_when_the_server_restarts_under_them() {
     let tunables = Tunables::merged("[balls]\ncount = 5\n", "test").expect("valid tunables");
-    let first = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), tunables.clone())
-        .await
-        .expect("binds");
-    let addr = first.local_addr().expect("bound");
-    let (stop_first, first_stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving_first = tokio::spawn(first.run(async move {
-        let _ = first_stopped.await;
-    }));
+    let first = start(tunables.clone(), any_port()).await;
+    let addr = first.addr;
 
     let target = resolve(&format!("ws://{addr}/ws"), false)
         .await
@@ -116,18 +139,8 @@ async fn bots_reconnect_when_the_server_restarts_under_them() {
     // A second into the window, the server restarts on the same address: every bot is
     // closed with 1001 (going away) and comes back to the new server by itself.
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    let _ = stop_first.send(());
-    serving_first
-        .await
-        .expect("no panic")
-        .expect("stops cleanly");
-    let second = Server::bind(addr, tunables)
-        .await
-        .expect("rebinds the same address");
-    let (stop_second, second_stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving_second = tokio::spawn(second.run(async move {
-        let _ = second_stopped.await;
-    }));
+    first.stop().await;
+    let second = start(tunables, addr).await;
 
     let report = run.await.expect("the run finishes");
     assert_eq!(
@@ -139,9 +152,5 @@ async fn bots_reconnect_when_the_server_restarts_under_them() {
         report.deltas_per_client_s > 10.0,
         "and kept receiving deltas: {report:?}"
     );
-    let _ = stop_second.send(());
-    serving_second
-        .await
-        .expect("no panic")
-        .expect("stops cleanly");
+    second.stop().await;
 }

@@ -245,9 +245,16 @@ impl Tunables {
         1.0 / f32::from(self.tick_hz)
     }
 
-    /// A duration in seconds as a whole number of ticks (at least one).
+    /// A duration in seconds as a whole number of ticks (at least one): for phases that
+    /// must last, such as a round.
     pub fn ticks(&self, seconds: f32) -> u32 {
-        ((seconds * f32::from(self.tick_hz)).round() as u32).max(1)
+        self.ticks_or_none(seconds).max(1)
+    }
+
+    /// A duration in seconds as a whole number of ticks, where 0 means none: for
+    /// timeouts and grace periods that may be turned off.
+    pub fn ticks_or_none(&self, seconds: f32) -> u32 {
+        (seconds * f32::from(self.tick_hz)).round() as u32
     }
 }
 

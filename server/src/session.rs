@@ -115,14 +115,11 @@ impl Session {
             max_players: tunables.players.max_per_session,
             tick_hz: tunables.tick_hz,
             empty_ticks: 0,
-            empty_timeout_ticks: (tunables.sessions.empty_timeout_s * f32::from(tunables.tick_hz))
-                .round() as u32,
+            empty_timeout_ticks: tunables.ticks_or_none(tunables.sessions.empty_timeout_s),
             encoder: BytesMut::with_capacity(ENCODER_CAPACITY),
             snapshot: Snapshot::default(),
             dormant: Vec::new(),
-            // Not `Tunables::ticks`, which rounds up to one: a grace of 0 means none.
-            grace_ticks: (tunables.sessions.reconnect_grace_s * f32::from(tunables.tick_hz)).round()
-                as u32,
+            grace_ticks: tunables.ticks_or_none(tunables.sessions.reconnect_grace_s),
         }
     }
 
@@ -417,6 +414,11 @@ impl Session {
         };
 
         let mut report = TickReport::default();
+        // Nobody to send to (an empty session, or only players waiting to reconnect):
+        // the game goes on, but there is nothing to encode.
+        if self.members.is_empty() {
+            return report;
+        }
         let Some(delta) = encode(
             &mut self.encoder,
             &ServerMessage::Delta(Cow::Borrowed(self.sim.delta())),

@@ -16,6 +16,17 @@ fn join(
     role: Role,
     frames: usize,
 ) -> (Receiver<Outgoing>, Arc<InputSlot>) {
+    join_with_token(session, conn, role, frames, None)
+}
+
+/// Joins session "t" as `p{conn}`, presenting `token` if given.
+fn join_with_token(
+    session: &mut Session,
+    conn: ConnId,
+    role: Role,
+    frames: usize,
+    token: Option<&str>,
+) -> (Receiver<Outgoing>, Arc<InputSlot>) {
     let (outbox, rx) = Outbox::new(frames);
     let input = Arc::new(InputSlot::default());
     session.join(JoinRequest {
@@ -25,7 +36,7 @@ fn join(
             name: format!("p{conn}"),
             session: Some("t".into()),
             role,
-            reconnect: None,
+            reconnect: token.map(Into::into),
         },
         outbox,
         input: input.clone(),
@@ -271,21 +282,28 @@ fn reconnecting(
     conn: ConnId,
     token: &str,
 ) -> (Receiver<Outgoing>, Arc<InputSlot>) {
-    let (outbox, rx) = Outbox::new(8);
-    let input = Arc::new(InputSlot::default());
-    session.join(JoinRequest {
-        conn,
-        session: "t".into(),
-        hello: Hello {
-            name: "again".into(),
-            session: Some("t".into()),
-            role: Role::Player,
-            reconnect: Some(token.into()),
-        },
-        outbox,
-        input: input.clone(),
-    });
-    (rx, input)
+    join_with_token(session, conn, Role::Player, 8, Some(token))
+}
+
+/// A session with reconnect grace `grace_s`, a welcomed player (conn 1) and a spectator
+/// watching (conn 2, a long queue): the player's entity and reconnect token.
+fn player_and_watcher(
+    grace_s: &str,
+) -> (
+    Session,
+    Receiver<Outgoing>,
+    Receiver<Outgoing>,
+    EntityId,
+    String,
+) {
+    let overrides = format!("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = {grace_s}\n");
+    let mut session = Session::new("t".into(), &tunables(&overrides), 1);
+    let (mut player, _) = join(&mut session, 1, Role::Player, 8);
+    let (mut watcher, _) = join(&mut session, 2, Role::Spectator, 64);
+    session.tick();
+    let (me, token) = welcome(&mut player);
+    decoded(&mut watcher);
+    (session, player, watcher, me, token)
 }
 
 fn welcome(rx: &mut Receiver<Outgoing>) -> (EntityId, String) {
@@ -299,16 +317,7 @@ fn welcome(rx: &mut Receiver<Outgoing>) -> (EntityId, String) {
 
 #[test]
 fn a_dropped_player_comes_back_as_itself_within_the_grace_period() {
-    let mut session = Session::new(
-        "t".into(),
-        &tunables("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = 1\n"),
-        1,
-    );
-    let (mut a, _) = join(&mut session, 1, Role::Player, 8);
-    let (mut watcher, _) = join(&mut session, 2, Role::Spectator, 64);
-    session.tick();
-    let (me, token) = welcome(&mut a);
-    decoded(&mut watcher);
+    let (mut session, _player, mut watcher, me, token) = player_and_watcher("1");
 
     session.leave(1);
     for _ in 0..10 {
@@ -353,16 +362,7 @@ fn a_dropped_player_comes_back_as_itself_within_the_grace_period() {
 
 #[test]
 fn a_dropped_player_leaves_when_the_grace_period_ends() {
-    let mut session = Session::new(
-        "t".into(),
-        &tunables("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = 0.2\n"),
-        1,
-    );
-    let (mut a, _) = join(&mut session, 1, Role::Player, 8);
-    let (mut watcher, _) = join(&mut session, 2, Role::Spectator, 64);
-    session.tick();
-    let (me, token) = welcome(&mut a);
-    decoded(&mut watcher);
+    let (mut session, _player, mut watcher, me, token) = player_and_watcher("0.2");
     session.leave(1);
     for _ in 0..8 {
         session.tick();
