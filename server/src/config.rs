@@ -126,8 +126,9 @@ pub struct SessionTunables {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkTunables {
-    /// Frames queued per connection before its deltas are dropped.
-    pub outbox_frames: usize,
+    /// Bytes a connection's socket may owe (not yet taken by the kernel); a delta is
+    /// skipped whenever any are owed, other frames once this many are.
+    pub max_owed_bytes: usize,
     /// SO_SNDBUF of accepted sockets in bytes; 0 keeps the kernel's autotuning.
     pub send_buffer_bytes: u32,
 }
@@ -234,8 +235,8 @@ impl Tunables {
                 "the arena must be at least {widest} units on each side"
             ));
         }
-        if self.network.outbox_frames < 2 {
-            return fail("network.outbox_frames must be at least 2".into());
+        if self.network.max_owed_bytes < 4096 {
+            return fail("network.max_owed_bytes must be at least 4096".into());
         }
         Ok(())
     }

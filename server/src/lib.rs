@@ -9,7 +9,9 @@
 //! - [`config`]: the game's tunables, from `assets/arena.toml` and the command line.
 //! - [`sim`]: the game itself, a bevy_ecs world stepped at a fixed tick; no I/O.
 //! - [`input_slot`]: where a connection leaves its latest input for the tick loop.
-//! - [`outbox`]: a connection's bounded frame queue and the slow-client policy.
+//! - [`frame`]: server messages as WebSocket frames, framed once for every socket.
+//! - [`link`]: a connection's socket, written straight from the tick thread.
+//! - [`outbox`]: the game's side of a connection and the slow-client policy.
 //! - [`pairing`]: one-time codes that make a phone the controller of a player.
 //! - [`session`]: a simulation plus its connections, and the per-tick fan-out.
 
@@ -20,7 +22,9 @@
 //! - [`server`]: bind, run, and shut down.
 
 pub mod config;
+pub mod frame;
 pub mod input_slot;
+pub mod link;
 mod net;
 pub mod outbox;
 pub mod pairing;

@@ -33,6 +33,10 @@ struct Args {
     /// Threads for socket I/O (the tick loop has its own); default: one per core.
     #[arg(long, env = "ARENA_IO_THREADS")]
     io_threads: Option<usize>,
+    /// Also serve `/echo`, which sends every WebSocket message back: for the Autobahn
+    /// conformance suite (benches/autobahn/run.sh), not for production.
+    #[arg(long, env = "ARENA_ECHO")]
+    echo: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,7 +64,9 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         tracing::warn!(%err, "cannot raise the open-file limit");
     }
 
-    let server = Server::bind(args.addr, tunables.clone()).await?;
+    let server = Server::bind(args.addr, tunables.clone())
+        .await?
+        .with_echo(args.echo);
     let addr = server.local_addr()?;
     let shown = if addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], addr.port()))

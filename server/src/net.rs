@@ -1,9 +1,10 @@
-//! The HTTP and WebSocket side: routes, the upgrade, and one reader and one writer per
-//! connection. Only this layer does I/O; it talks to the game through the ticker's
-//! commands, each player's input slot, and each connection's outbox.
+//! The HTTP and WebSocket side: routes, the upgrade, and one reader per connection.
+//! This layer reads; it talks to the game through the ticker's commands and each
+//! player's input slot, and the game writes to each socket through its link.
 
 mod connection;
 mod controller;
+mod echo;
 mod page;
 mod upgrade;
 
@@ -31,7 +32,7 @@ pub(crate) struct AppState(Arc<Shared>);
 struct Shared {
     commands: mpsc::Sender<Command>,
     next_conn: AtomicU64,
-    outbox_frames: usize,
+    max_owed_bytes: usize,
     limits: LimitTunables,
     /// Open connections per client address, for `limits.connections_per_ip`.
     per_ip: parking_lot::Mutex<HashMap<IpAddr, u32>>,
@@ -44,7 +45,7 @@ struct Shared {
 impl AppState {
     pub(crate) fn new(
         commands: mpsc::Sender<Command>,
-        outbox_frames: usize,
+        max_owed_bytes: usize,
         limits: LimitTunables,
         shutdown: CancellationToken,
         connections: TaskTracker,
@@ -53,7 +54,7 @@ impl AppState {
         AppState(Arc::new(Shared {
             commands,
             next_conn: AtomicU64::new(1),
-            outbox_frames,
+            max_owed_bytes,
             limits,
             per_ip: parking_lot::Mutex::new(HashMap::new()),
             shutdown,
@@ -73,14 +74,18 @@ impl AppState {
     }
 }
 
-/// The server's routes.
-pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
+/// The server's routes; `/echo` only if `echo` is set.
+pub(crate) fn router(state: AppState, echo: bool) -> Router {
+    let router = Router::new()
         .route("/ws", get(upgrade::upgrade))
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .fallback(get(page::file))
-        .with_state(state)
+        .route("/metrics", get(metrics));
+    let router = if echo {
+        router.route("/echo", get(upgrade::echo))
+    } else {
+        router
+    };
+    router.fallback(get(page::file)).with_state(state)
 }
 
 /// Prometheus text exposition.

@@ -1,21 +1,25 @@
-//! A connection's bounded queue of outgoing frames, and what happens when a client
-//! reads too slowly.
+//! The game's side of a connection, and what happens when a client reads too slowly.
 //!
-//! The tick loop only ever `try_send`s, so no socket can make it wait. When a queue is
-//! full, the tick's delta is dropped for that client and every later one too, until its
-//! writer has drained the queue; the client then gets a full snapshot (encoded once per
-//! tick for all who need it) and deltas resume. A slow client therefore costs at most
-//! `network.outbox_frames` frames of memory and skips ahead instead of falling behind.
+//! The tick loop never waits: each frame goes straight into the socket through the
+//! connection's [`Link`], or is owed by it for a moment. A delta that finds bytes still
+//! owed is dropped for that client, and so is every later one until the link owes
+//! nothing; the client then gets a full snapshot (encoded once per tick for all who
+//! need it) and deltas resume. A slow client so costs at most `network.max_owed_bytes`
+//! of memory and skips ahead instead of falling behind.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
-use tokio::sync::mpsc::{self, error::TrySendError};
 
-/// What a connection's writer sends.
+use crate::link::{Link, Sent};
+
+/// What the game sends a connection.
 #[derive(Debug)]
 pub enum Outgoing {
-    /// An encoded server message, possibly shared with every socket of the session.
+    /// A server message as a complete WebSocket frame (see [`crate::frame`]), possibly
+    /// the same bytes as every other socket of the session gets.
     Frame(Bytes),
-    /// Close the socket with this code and reason, then stop.
+    /// Close the socket with this code and reason.
     Close {
         /// WebSocket close code.
         code: u16,
@@ -27,32 +31,36 @@ pub enum Outgoing {
 /// The outcome of offering a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Offer {
-    /// Queued for the writer.
+    /// Handed to the socket (written, or owed for a moment).
     Queued,
     /// Dropped: the client is behind.
     Dropped,
-    /// The connection is gone.
+    /// The connection is closing or gone.
     Closed,
 }
 
-/// The tick loop's end of a connection's queue.
-#[derive(Debug)]
+/// The tick loop's end of a connection.
 pub struct Outbox {
-    tx: mpsc::Sender<Outgoing>,
-    /// Deltas are being dropped until the queue drains and a snapshot is sent.
+    link: Arc<Link>,
+    /// Deltas are being dropped until the link owes nothing and a snapshot is sent.
     lagging: bool,
 }
 
-impl Outbox {
-    /// A queue of `capacity` frames: the tick loop's end and the writer's end.
-    pub fn new(capacity: usize) -> (Outbox, mpsc::Receiver<Outgoing>) {
-        let (tx, rx) = mpsc::channel(capacity);
-        (Outbox { tx, lagging: false }, rx)
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("lagging", &self.lagging)
+            .finish_non_exhaustive()
     }
+}
 
-    /// Another sender for the connection itself (its reader answers pings).
-    pub fn sender(&self) -> mpsc::Sender<Outgoing> {
-        self.tx.clone()
+impl Outbox {
+    /// The game's end of `link`.
+    pub fn new(link: Arc<Link>) -> Outbox {
+        Outbox {
+            link,
+            lagging: false,
+        }
     }
 
     /// Offers the tick's delta. Never waits.
@@ -60,81 +68,110 @@ impl Outbox {
         if self.lagging {
             return Offer::Dropped;
         }
-        let offer = self.offer(Outgoing::Frame(delta.clone()));
+        let offer = offer(self.link.send_delta(delta));
         if offer == Offer::Dropped {
             self.lagging = true;
         }
         offer
     }
 
-    /// A lagging client whose queue has drained wants a snapshot before more deltas.
+    /// A lagging client whose socket has taken every owed byte wants a snapshot before
+    /// more deltas.
     pub fn wants_snapshot(&self) -> bool {
-        self.lagging && self.tx.capacity() == self.tx.max_capacity()
+        self.lagging && self.link.owes_nothing()
     }
 
     /// Offers a resynchronizing snapshot; deltas resume after it.
     pub fn offer_snapshot(&mut self, snapshot: &Bytes) -> Offer {
-        let offer = self.offer(Outgoing::Frame(snapshot.clone()));
+        let offer = offer(self.link.send(snapshot));
         if offer == Offer::Queued {
             self.lagging = false;
         }
         offer
     }
 
-    /// Offers any frame (a welcome, a close). Never waits.
+    /// Offers any frame (a welcome, a feed), or a close. Never waits.
     pub fn offer(&self, item: Outgoing) -> Offer {
-        match self.tx.try_send(item) {
-            Ok(()) => Offer::Queued,
-            Err(TrySendError::Full(_)) => Offer::Dropped,
-            Err(TrySendError::Closed(_)) => Offer::Closed,
+        match item {
+            Outgoing::Frame(frame) => offer(self.link.send(&frame)),
+            Outgoing::Close { code, reason } => {
+                self.link.request_close(code, reason);
+                Offer::Queued
+            }
         }
+    }
+}
+
+fn offer(sent: Sent) -> Offer {
+    match sent {
+        Sent::Written | Sent::Owed => Offer::Queued,
+        Sent::Skipped => Offer::Dropped,
+        Sent::Closed => Offer::Closed,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::link::MemoryWire;
 
     #[test]
-    fn a_full_queue_drops_deltas_until_drained_then_resyncs() {
-        let (mut outbox, mut rx) = Outbox::new(2);
-        let delta = Bytes::from_static(b"d");
-        assert_eq!(outbox.offer_delta(&delta), Offer::Queued);
-        assert_eq!(outbox.offer_delta(&delta), Offer::Queued);
+    fn a_blocked_socket_drops_deltas_until_it_drains_then_resyncs() {
+        let wire = MemoryWire::new(3);
+        let (link, _close) = Link::new(wire.clone(), 1024, Arc::default());
+        let mut outbox = Outbox::new(link.clone());
+        let delta = Bytes::from_static(b"dd");
+        assert_eq!(outbox.offer_delta(&delta), Offer::Queued, "written");
+        assert_eq!(
+            outbox.offer_delta(&delta),
+            Offer::Queued,
+            "half written, the rest owed"
+        );
         assert_eq!(
             outbox.offer_delta(&delta),
             Offer::Dropped,
-            "the third delta overflows"
+            "nothing new while bytes are owed"
         );
-        assert!(
-            !outbox.wants_snapshot(),
-            "no snapshot while the queue is still full"
-        );
-        assert!(rx.try_recv().is_ok());
+        assert!(!outbox.wants_snapshot(), "no snapshot while bytes are owed");
+        wire.make_room(100);
+        assert!(link.try_flush().expect("flushes"), "the rest goes out");
+        assert_eq!(wire.take(), b"dddd", "frames are never cut short");
         assert_eq!(
             outbox.offer_delta(&delta),
             Offer::Dropped,
             "stale deltas stay dropped"
         );
-        assert!(!outbox.wants_snapshot(), "nor while it is half full");
-        assert!(rx.try_recv().is_ok());
-        assert!(outbox.wants_snapshot(), "a drained queue gets a snapshot");
+        assert!(outbox.wants_snapshot(), "a drained link gets a snapshot");
         assert_eq!(
             outbox.offer_snapshot(&Bytes::from_static(b"s")),
             Offer::Queued
         );
         assert!(!outbox.wants_snapshot());
-        assert_eq!(
-            outbox.offer_delta(&delta),
-            Offer::Queued,
-            "deltas resume after it"
-        );
+        assert_eq!(outbox.offer_delta(&delta), Offer::Queued, "deltas resume");
+        assert_eq!(wire.take(), b"sdd");
     }
 
     #[test]
-    fn a_gone_connection_is_reported() {
-        let (mut outbox, rx) = Outbox::new(2);
-        drop(rx);
-        assert_eq!(outbox.offer_delta(&Bytes::from_static(b"d")), Offer::Closed);
+    fn other_frames_are_owed_up_to_the_limit_and_a_close_seals_the_link() {
+        let wire = MemoryWire::new(0);
+        let (link, mut close) = Link::new(wire.clone(), 4, Arc::default());
+        let outbox = Outbox::new(link.clone());
+        let frame = |b: &'static [u8]| Outgoing::Frame(Bytes::from_static(b));
+        assert_eq!(outbox.offer(frame(b"wel")), Offer::Queued, "owed");
+        assert_eq!(
+            outbox.offer(frame(b"f")),
+            Offer::Queued,
+            "owed, at the limit"
+        );
+        assert_eq!(outbox.offer(frame(b"x")), Offer::Dropped, "over the limit");
+        outbox.offer(Outgoing::Close {
+            code: 4001,
+            reason: "full".into(),
+        });
+        assert_eq!(close.try_recv().expect("asked"), (4001, "full".to_owned()));
+        assert_eq!(outbox.offer(frame(b"late")), Offer::Closed, "sealed");
+        wire.make_room(100);
+        assert!(link.try_flush().expect("flushes"));
+        assert_eq!(wire.take(), b"welf");
     }
 }

@@ -9,8 +9,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
-use tokio::net::{TcpListener, TcpSocket};
+use axum::extract::ConnectInfo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -49,6 +50,7 @@ pub struct Server {
     listener: TcpListener,
     tunables: Tunables,
     stats: Arc<Stats>,
+    echo: bool,
 }
 
 impl Server {
@@ -70,7 +72,14 @@ impl Server {
             listener,
             tunables,
             stats: Arc::default(),
+            echo: false,
         })
+    }
+
+    /// Serves `/echo` too, for the WebSocket conformance suite.
+    pub fn with_echo(mut self, echo: bool) -> Server {
+        self.echo = echo;
+        self
     }
 
     /// The bound address.
@@ -112,6 +121,7 @@ impl Server {
             listener,
             tunables,
             stats,
+            echo,
         } = self;
         let ticker = Ticker::spawn(tunables.clone(), stats.clone(), lan_url)
             .map_err(io("cannot start the tick thread"))?;
@@ -119,38 +129,45 @@ impl Server {
         let connections = TaskTracker::new();
         let state = AppState::new(
             ticker.commands(),
-            tunables.network.outbox_frames,
+            tunables.network.max_owed_bytes,
             tunables.limits.clone(),
             cancel.clone(),
             connections.clone(),
             stats,
         );
         let send_buffer = tunables.network.send_buffer_bytes as usize;
-        let listener = listener.tap_io(move |tcp| {
-            // Deltas are far smaller than a segment; Nagle would hold them back a tick.
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::warn!(%err, "cannot set TCP_NODELAY");
-            }
-            if send_buffer > 0
-                && let Err(err) = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer)
-            {
-                tracing::warn!(%err, "cannot set SO_SNDBUF");
-            }
-        });
         let upkeep = tokio::spawn(upkeep(cancel.clone()));
+        let router = router(state, echo);
+        let requests = TaskTracker::new();
         let stopping = cancel.clone();
-        let served = axum::serve(
-            listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: closing every connection");
-            stopping.cancel();
-        })
-        .await;
+        tokio::pin!(shutdown);
+        let served = loop {
+            let (tcp, peer) = tokio::select! {
+                () = &mut shutdown => {
+                    tracing::info!("shutting down: closing every connection");
+                    break Ok(());
+                }
+                () = stopping.cancelled() => break Ok(()),
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    // Out of file descriptors, or a connection reset before it was
+                    // accepted: the listener is fine, try again shortly.
+                    Err(err) if is_transient(&err) => {
+                        tracing::warn!(%err, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                    Err(err) => break Err(err),
+                },
+            };
+            tune(&tcp, send_buffer);
+            requests.spawn(serve_http(tcp, peer, router.clone(), cancel.clone()));
+        };
+        // Stop accepting; idle HTTP connections close, upgraded ones are told to.
+        drop(listener);
         // Whatever ended serving, connections are told to close.
         cancel.cancel();
+        requests.close();
         connections.close();
         if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait())
             .await
@@ -161,10 +178,73 @@ impl Server {
                 "connections still open after the grace period"
             );
         }
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, requests.wait()).await;
         ticker.stop();
         upkeep.abort();
         served.map_err(io("serving failed"))
     }
+}
+
+/// Socket options for every accepted connection.
+fn tune(tcp: &TcpStream, send_buffer: usize) {
+    // Deltas are far smaller than a segment; Nagle would hold them back a tick.
+    if let Err(err) = tcp.set_nodelay(true) {
+        tracing::warn!(%err, "cannot set TCP_NODELAY");
+    }
+    if send_buffer > 0
+        && let Err(err) = socket2::SockRef::from(tcp).set_send_buffer_size(send_buffer)
+    {
+        tracing::warn!(%err, "cannot set SO_SNDBUF");
+    }
+}
+
+/// Serves HTTP/1.1 on one connection until it closes, upgrades, or the server stops.
+///
+/// hyper is driven directly rather than through `axum::serve` so that an upgraded
+/// connection's socket can be taken back as the `TcpStream` it is: the game writes to
+/// it from the tick thread (see [`crate::link`]).
+async fn serve_http(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    router: axum::Router,
+    stop: CancellationToken,
+) {
+    use tower_service::Service;
+    let service =
+        hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().call(request)
+        });
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // A client gets this long to send its request's headers (slowloris).
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10));
+    let connection = http
+        .serve_connection(TokioIo::new(tcp), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    tokio::select! {
+        served = &mut connection => {
+            if let Err(err) = served {
+                tracing::debug!(%err, "an HTTP connection failed");
+            }
+        }
+        () = stop.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
+        }
+    }
+}
+
+/// Accept errors that say nothing about the listener itself.
+fn is_transient(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted};
+    matches!(
+        err.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted
+    ) || err
+        .raw_os_error()
+        .is_some_and(|code| code == 24 || code == 23)
 }
 
 /// Keeps the metrics recorder's histograms drained until shutdown.

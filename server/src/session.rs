@@ -3,21 +3,22 @@
 //!
 //! A session lives on the ticker thread and is never touched by I/O tasks: they reach
 //! it through commands (join, leave) and each player's [`InputSlot`]. Each tick's delta
-//! is encoded once into a shared [`Bytes`] that every member's queue gets a reference
-//! to; only a joining player's `Welcome` is encoded for that player alone.
+//! is encoded and framed once (see [`crate::frame`]) and the same bytes are written to
+//! every member's socket; only a joining player's `Welcome` is encoded for that player
+//! alone.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use arena_shared::codec::encode_server;
 use arena_shared::limits::close_code;
 use arena_shared::protocol::{
     ControllerStatus, EntityId, Feed, GameEvent, Hello, Paired, Role, ServerMessage, Snapshot,
     Tick, Welcome,
 };
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::config::Tunables;
+use crate::frame::encode;
 use crate::input_slot::InputSlot;
 use crate::outbox::{Offer, Outbox, Outgoing};
 use crate::pairing::Refusal;
@@ -535,18 +536,6 @@ impl Session {
             }
         }
         resyncs
-    }
-}
-
-/// Encodes a message into the shared encoder and splits it off as a frame.
-fn encode(encoder: &mut BytesMut, message: &ServerMessage<'_>) -> Option<Bytes> {
-    encoder.clear();
-    match encode_server(message, &mut encoder.writer()) {
-        Ok(()) => Some(encoder.split().freeze()),
-        Err(err) => {
-            tracing::error!(%err, "a server message failed to encode");
-            None
-        }
     }
 }
 

@@ -1,33 +1,35 @@
-//! One WebSocket connection: a reader that decodes client messages and a writer that
-//! drains the connection's outbox, joined by a control channel for closing.
+//! One WebSocket connection: a reader that decodes client messages, beside a flusher
+//! that writes whatever the socket owes.
 //!
-//! The reader never waits on the game: inputs go into the player's [`InputSlot`], pings
-//! are answered straight into the outbox. The writer batches whatever is queued into
-//! one flush. Every way a connection can end goes through [`serve`]'s last lines: leave
-//! the session, send or complete the close handshake, give the writer a bounded time.
+//! The game writes to the socket itself, through the connection's [`Link`]; this task
+//! never waits on the game. Inputs go into the player's [`InputSlot`], pings are
+//! answered through the link. Every way a connection can end goes through [`serve`]'s
+//! last lines: leave the session, send or complete the close handshake, flush what is
+//! owed within a bounded time.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arena_shared::codec::{DecodeError, decode_client, encode_server};
+use arena_shared::codec::{DecodeError, decode_client};
 use arena_shared::limits::{DEFAULT_SESSION, close_code};
 use arena_shared::protocol::{ClientMessage, Hello, Pong, Role, ServerMessage};
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::timeout;
-use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tokio_util::sync::WaitForCancellationFutureOwned;
+use tungstenite::Message;
+use tungstenite::protocol::CloseFrame;
 
 use super::AppState;
+use super::upgrade::{Socket, Upgraded};
 use crate::input_slot::InputSlot;
-use crate::outbox::{Outbox, Outgoing};
+use crate::link::{CloseRequest, Link};
+use crate::outbox::Outbox;
 use crate::session::{ConnId, JoinRequest};
-use crate::stats::Stats;
 use crate::ticker::Command;
 
-/// How long a close handshake, or a writer's last flush, may take.
+/// How long a close handshake, or the last flush, may take.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// A WebSocket close reason is limited to 123 bytes.
@@ -41,45 +43,30 @@ pub(super) enum End {
     PeerVanished,
     /// The client broke the protocol: close with this code and reason.
     Refuse(u16, String),
-    /// The server is shutting down: the writer sends close 1001.
+    /// The server is shutting down: close with 1001.
     Shutdown,
-    /// The writer stopped on its own (it sent a close the session asked for, such as a
-    /// full session's refusal, or the socket failed): nothing more will be sent.
-    WriterGone,
-}
-
-/// What the reader asks of the writer when the connection ends.
-enum Control {
-    /// Send this close frame and stop.
-    Close(u16, String),
-    /// The client closed: answer its close frame and stop.
-    Finish,
+    /// The game asked to close (a full session, a replaced connection...).
+    Closed(CloseRequest),
 }
 
 /// Serves one upgraded connection until it ends.
-pub(super) async fn serve(socket: WebSocket, state: AppState) {
+pub(super) async fn serve(upgraded: Upgraded, state: AppState) {
+    let Upgraded {
+        link,
+        mut socket,
+        close_requested,
+    } = upgraded;
     let conn = state.next_conn();
     let _open = OpenConnection::new(&state);
-    let (sink, mut stream) = socket.split();
-    let (outbox, outbox_rx) = Outbox::new(state.0.outbox_frames);
-    let (control, control_rx) = oneshot::channel();
-    let writer_done = CancellationToken::new();
-    let writer = tokio::spawn(write_frames(
-        sink,
-        outbox_rx,
-        control_rx,
-        state.0.shutdown.clone(),
-        writer_done.clone().drop_guard(),
-        state.0.stats.clone(),
-    ));
-    let mut stops = Stops {
-        shutdown: Box::pin(state.0.shutdown.clone().cancelled_owned()),
-        writer_done: Box::pin(writer_done.cancelled_owned()),
-    };
-    let replies = outbox.sender();
+    let flusher = tokio::spawn({
+        let link = link.clone();
+        async move { link.flush_forever().await }
+    });
+    let mut stops = Stops::new(&state, close_requested);
+    let outbox = Outbox::new(link.clone());
 
     let hello_timeout = Duration::from_secs_f32(state.0.limits.hello_timeout_s);
-    let end = match timeout(hello_timeout, next_message(&mut stream, &mut stops)).await {
+    let end = match timeout(hello_timeout, next_message(&mut socket, &mut stops)).await {
         Err(_) => End::Refuse(
             close_code::POLICY_VIOLATION,
             format!("no Hello within {} seconds", state.0.limits.hello_timeout_s),
@@ -100,14 +87,14 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
             let reader = Reader {
                 conn,
                 state: &state,
-                replies: &replies,
+                link: &link,
                 input: &input,
                 who: Who::Page {
                     role,
                     session: &session,
                 },
             };
-            let end = reader.read_inputs(&mut stream, &mut stops).await;
+            let end = reader.read_inputs(&mut socket, &mut stops).await;
             state.command(Command::Leave { conn, session });
             end
         }
@@ -117,8 +104,8 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
                 pair.code,
                 outbox,
                 &state,
-                &replies,
-                &mut stream,
+                &link,
+                &mut socket,
                 &mut stops,
             )
             .await
@@ -128,29 +115,43 @@ pub(super) async fn serve(socket: WebSocket, state: AppState) {
             "the first message must be Hello (or Pair, from a controller)".into(),
         ),
     };
-    drop(replies);
+    finish(end, &link, &mut socket).await;
+    flusher.abort();
+}
 
+/// Ends a connection the way `end` calls for, within bounded time.
+pub(super) async fn finish(end: End, link: &Link, socket: &mut Socket) {
+    // Whatever the game sends from now on would follow the close frame.
+    link.seal();
     match end {
         End::Refuse(code, reason) => {
             crate::telemetry::protocol_error(error_kind(code));
-            tracing::debug!(conn, code, %reason, "closing a connection that broke the protocol");
-            let _ = control.send(Control::Close(code, reason));
-            drain(&mut stream).await;
+            tracing::debug!(code, %reason, "closing a connection that broke the protocol");
+            close(socket, code, reason).await;
+            drain(socket).await;
+        }
+        End::Closed((code, reason)) => {
+            close(socket, code, reason).await;
+            drain(socket).await;
+        }
+        End::Shutdown => {
+            close(
+                socket,
+                close_code::GOING_AWAY,
+                "server shutting down".into(),
+            )
+            .await;
+            drain(socket).await;
         }
         End::PeerClosed => {
-            let _ = control.send(Control::Finish);
+            // tungstenite has queued the answer to the client's close; the sink's close
+            // sends it (`WebSocketStream::close` would refuse: the peer closed first).
+            let _ = timeout(CLOSE_GRACE, SinkExt::close(socket)).await;
         }
-        End::Shutdown | End::WriterGone => drain(&mut stream).await,
-        End::PeerVanished => {
-            // Nothing can be sent on a broken socket.
-            writer.abort();
-            return;
-        }
+        // Nothing can be sent on a broken socket.
+        End::PeerVanished => return,
     }
-    let abort = writer.abort_handle();
-    if timeout(CLOSE_GRACE, writer).await.is_err() {
-        abort.abort();
-    }
+    let _ = timeout(CLOSE_GRACE, link.flush()).await;
 }
 
 /// Whose inputs a reader reads.
@@ -165,22 +166,18 @@ pub(super) enum Who<'a> {
 pub(super) struct Reader<'a> {
     pub(super) conn: ConnId,
     pub(super) state: &'a AppState,
-    pub(super) replies: &'a mpsc::Sender<Outgoing>,
+    pub(super) link: &'a Link,
     pub(super) input: &'a InputSlot,
     pub(super) who: Who<'a>,
 }
 
 impl Reader<'_> {
     /// Reads `Move`s, `Ping`s and pairing requests until the connection ends.
-    pub(super) async fn read_inputs(
-        &self,
-        stream: &mut SplitStream<WebSocket>,
-        stops: &mut Stops,
-    ) -> End {
+    pub(super) async fn read_inputs(&self, socket: &mut Socket, stops: &mut Stops) -> End {
         let refuse = |why: &str| End::Refuse(close_code::POLICY_VIOLATION, why.to_owned());
         let mut rate = RateLimit::new(self.state.0.limits.messages_per_s);
         loop {
-            let message = next_message(stream, stops).await;
+            let message = next_message(socket, stops).await;
             if message.is_ok() {
                 match rate.admit(std::time::Instant::now()) {
                     Admit::Yes => {}
@@ -235,15 +232,18 @@ impl Reader<'_> {
     }
 
     fn reply(&self, message: &ServerMessage<'_>) -> bool {
-        reply(self.replies, message)
+        reply(self.link, message)
     }
 }
 
-/// Queues a message for one connection alone; false if its queue is full.
-pub(super) fn reply(replies: &mpsc::Sender<Outgoing>, message: &ServerMessage<'_>) -> bool {
-    let mut frame = Vec::with_capacity(32);
-    encode_server(message, &mut frame).is_ok()
-        && replies.try_send(Outgoing::Frame(frame.into())).is_ok()
+/// Sends a message to one connection alone; false if it was not sent.
+pub(super) fn reply(link: &Link, message: &ServerMessage<'_>) -> bool {
+    crate::frame::encode_alone(message).is_some_and(|frame| {
+        matches!(
+            link.send(&frame),
+            crate::link::Sent::Written | crate::link::Sent::Owed
+        )
+    })
 }
 
 /// What ends a reader's wait for the next message besides the client itself. The
@@ -252,25 +252,34 @@ pub(super) fn reply(replies: &mpsc::Sender<Outgoing>, message: &ServerMessage<'_
 pub(super) struct Stops {
     /// The server is shutting down.
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
-    /// The writer task ended, whatever the reason.
-    writer_done: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// The game asked to close the connection.
+    close_requested: oneshot::Receiver<CloseRequest>,
+}
+
+impl Stops {
+    pub(super) fn new(state: &AppState, close_requested: oneshot::Receiver<CloseRequest>) -> Stops {
+        Stops {
+            shutdown: Box::pin(state.0.shutdown.clone().cancelled_owned()),
+            close_requested,
+        }
+    }
 }
 
 /// The next client message, or how the connection ended.
 pub(super) async fn next_message(
-    stream: &mut SplitStream<WebSocket>,
+    socket: &mut Socket,
     stops: &mut Stops,
 ) -> Result<ClientMessage, End> {
     loop {
         let frame = tokio::select! {
             biased;
             () = &mut stops.shutdown => return Err(End::Shutdown),
-            () = &mut stops.writer_done => return Err(End::WriterGone),
-            frame = stream.next() => frame,
+            Ok(request) = &mut stops.close_requested => return Err(End::Closed(request)),
+            frame = socket.next() => frame,
         };
         return match frame {
             None => Err(End::PeerVanished),
-            Some(Err(err)) if is_too_big(&err) => Err(End::Refuse(
+            Some(Err(tungstenite::Error::Capacity(_))) => Err(End::Refuse(
                 close_code::MESSAGE_TOO_BIG,
                 "message over the size limit".into(),
             )),
@@ -282,7 +291,7 @@ pub(super) async fn next_message(
             )),
             Some(Ok(Message::Close(_))) => Err(End::PeerClosed),
             // WebSocket pings are answered by tungstenite itself.
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
         };
     }
 }
@@ -305,16 +314,6 @@ fn refusal(err: DecodeError) -> End {
     End::Refuse(code, err.to_string())
 }
 
-/// Whether tungstenite refused a frame for its size.
-fn is_too_big(err: &axum::Error) -> bool {
-    use std::error::Error;
-    matches!(
-        err.source()
-            .and_then(|inner| inner.downcast_ref::<tungstenite::Error>()),
-        Some(tungstenite::Error::Capacity(_))
-    )
-}
-
 fn session_code(hello: &Hello) -> String {
     match hello.session.as_deref() {
         None | Some("") => DEFAULT_SESSION.to_owned(),
@@ -324,9 +323,9 @@ fn session_code(hello: &Hello) -> String {
 
 /// Reads and discards until the client's close frame (or a bounded wait), so that the
 /// server's close frame is not lost to a reset from unread data.
-async fn drain(stream: &mut SplitStream<WebSocket>) {
+pub(super) async fn drain(socket: &mut Socket) {
     let _ = timeout(CLOSE_GRACE, async {
-        while let Some(Ok(message)) = stream.next().await {
+        while let Some(Ok(message)) = socket.next().await {
             if matches!(message, Message::Close(_)) {
                 break;
             }
@@ -335,93 +334,8 @@ async fn drain(stream: &mut SplitStream<WebSocket>) {
     .await;
 }
 
-/// Why the writer stops.
-enum Stop {
-    /// The reader asked (or dropped the control channel).
-    Control(Result<Control, oneshot::error::RecvError>),
-    /// The server is shutting down.
-    Shutdown,
-    /// The queue closed, a queued close was sent, or the socket failed.
-    Done,
-}
-
-/// Sends queued frames until the queue closes, a close is asked for, or the server
-/// shuts down. A write stuck on a client that does not read can still be interrupted.
-async fn write_frames(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut queue: mpsc::Receiver<Outgoing>,
-    mut control: oneshot::Receiver<Control>,
-    shutdown: CancellationToken,
-    // Dropped when this task ends, which tells the reader.
-    _done: tokio_util::sync::DropGuard,
-    stats: Arc<Stats>,
-) {
-    // Made once: see `Stops`.
-    let cancelled = shutdown.cancelled();
-    tokio::pin!(cancelled);
-    let stop = loop {
-        let item = tokio::select! {
-            biased;
-            c = &mut control => break Stop::Control(c),
-            () = &mut cancelled => break Stop::Shutdown,
-            item = queue.recv() => item,
-        };
-        let Some(item) = item else { break Stop::Done };
-        tokio::select! {
-            biased;
-            c = &mut control => break Stop::Control(c),
-            () = &mut cancelled => break Stop::Shutdown,
-
-            stop = write_batch(&mut sink, item, &mut queue, &stats) => if stop { break Stop::Done },
-        }
-    };
-    match stop {
-        Stop::Control(Ok(Control::Close(code, reason))) => {
-            send_close(&mut sink, code, reason).await
-        }
-        Stop::Control(Ok(Control::Finish)) => {
-            let _ = timeout(CLOSE_GRACE, sink.close()).await;
-        }
-        Stop::Shutdown => {
-            send_close(
-                &mut sink,
-                close_code::GOING_AWAY,
-                "server shutting down".into(),
-            )
-            .await;
-        }
-        Stop::Control(Err(_)) | Stop::Done => {}
-    }
-}
-
-/// Feeds `first` and everything else already queued, then flushes once. Returns true
-/// when the writer should stop.
-async fn write_batch(
-    sink: &mut SplitSink<WebSocket, Message>,
-    first: Outgoing,
-    queue: &mut mpsc::Receiver<Outgoing>,
-    stats: &Stats,
-) -> bool {
-    let mut item = Some(first);
-    while let Some(next) = item {
-        match next {
-            Outgoing::Frame(bytes) => {
-                stats.sent(bytes.len());
-                if sink.feed(Message::Binary(bytes)).await.is_err() {
-                    return true;
-                }
-            }
-            Outgoing::Close { code, reason } => {
-                send_close(sink, code, reason).await;
-                return true;
-            }
-        }
-        item = queue.try_recv().ok();
-    }
-    sink.flush().await.is_err()
-}
-
-async fn send_close(sink: &mut SplitSink<WebSocket, Message>, code: u16, mut reason: String) {
+/// Sends a close frame with `code` and `reason` (cut to what a close frame can hold).
+pub(super) async fn close(socket: &mut Socket, code: u16, mut reason: String) {
     if reason.len() > MAX_CLOSE_REASON {
         let mut cut = MAX_CLOSE_REASON;
         while !reason.is_char_boundary(cut) {
@@ -430,10 +344,10 @@ async fn send_close(sink: &mut SplitSink<WebSocket, Message>, code: u16, mut rea
         reason.truncate(cut);
     }
     let frame = CloseFrame {
-        code,
+        code: code.into(),
         reason: reason.into(),
     };
-    let _ = timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;
+    let _ = timeout(CLOSE_GRACE, socket.send(Message::Close(Some(frame)))).await;
 }
 
 /// Counts the connection as open for as long as it lives.

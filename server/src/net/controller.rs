@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use arena_shared::limits::close_code;
 use arena_shared::protocol::{ClientMessage, PairRefused, Pong, ServerMessage};
-use axum::extract::ws::WebSocket;
-use futures_util::stream::SplitStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::AppState;
 use super::connection::{End, Reader, Stops, Who, next_message, reply};
+use super::upgrade::Socket;
 use crate::input_slot::InputSlot;
-use crate::outbox::{Outbox, Outgoing};
+use crate::link::Link;
+use crate::outbox::Outbox;
 use crate::session::ConnId;
 use crate::ticker::{Command, PairOutcome};
 
@@ -33,8 +33,8 @@ pub(super) async fn pair(
     mut code: String,
     mut outbox: Outbox,
     state: &AppState,
-    replies: &mpsc::Sender<Outgoing>,
-    stream: &mut SplitStream<WebSocket>,
+    link: &Link,
+    socket: &mut Socket,
     stops: &mut Stops,
 ) -> End {
     let mut failures = 0;
@@ -57,11 +57,11 @@ pub(super) async fn pair(
                 let reader = Reader {
                     conn,
                     state,
-                    replies,
+                    link,
                     input: &input,
                     who: Who::Controller,
                 };
-                let end = reader.read_inputs(stream, stops).await;
+                let end = reader.read_inputs(socket, stops).await;
                 state.command(Command::Leave { conn, session });
                 return end;
             }
@@ -79,13 +79,13 @@ pub(super) async fn pair(
                     );
                 }
                 tokio::time::sleep(PAIR_FAILURE_DELAY).await;
-                reply(replies, &ServerMessage::PairRefused(PairRefused { reason }));
+                reply(link, &ServerMessage::PairRefused(PairRefused { reason }));
                 code = loop {
-                    match next_message(stream, stops).await {
+                    match next_message(socket, stops).await {
                         Ok(ClientMessage::Pair(pair)) => break pair.code,
                         Ok(ClientMessage::Ping(ping)) => {
                             reply(
-                                replies,
+                                link,
                                 &ServerMessage::Pong(Pong {
                                     client_time: ping.client_time,
                                 }),

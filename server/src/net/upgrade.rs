@@ -1,16 +1,28 @@
-//! The WebSocket handshake on `/ws`: origin and per-address checks, the subprotocol,
-//! and socket limits. Refusals here are HTTP answers, before any WebSocket exists.
+//! The WebSocket handshake on `/ws` (and `/echo`): origin and per-address checks, the
+//! subprotocol, and socket limits. Refusals here are HTTP answers, before any WebSocket
+//! exists.
+//!
+//! The upgrade is done here rather than by axum's `WebSocketUpgrade` because the game
+//! needs the TCP socket itself, not an opaque upgraded stream: the tick thread writes
+//! deltas straight into it (see [`crate::link`]). tungstenite still validates the
+//! handshake and speaks the protocol.
 
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use arena_shared::limits::{MAX_CLIENT_MESSAGE_BYTES, SUBPROTOCOL};
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::AppState;
-use super::connection;
+use crate::link::{CloseRequest, Link, LinkIo};
 
 /// tungstenite's own frame limit. Client messages over [`MAX_CLIENT_MESSAGE_BYTES`]
 /// are refused by the decoder with close 1009 once read; this larger bound only stops
@@ -20,29 +32,77 @@ const FRAME_LIMIT: usize = 16 * 1024;
 /// Read buffer per socket: client messages are tiny, the 128 KiB default is waste.
 const READ_BUFFER: usize = 4 * 1024;
 
-/// Writes are batched per tick and flushed; the buffer only has to hold one batch.
-const WRITE_BUFFER: usize = 8 * 1024;
+/// A WebSocket as the connection's task holds it.
+pub(super) type Socket = WebSocketStream<LinkIo>;
 
-/// The most a socket's write buffer may hold (a large snapshot plus a delta).
-const MAX_WRITE_BUFFER: usize = 8 * 1024 * 1024;
+/// What a connection's task is given: the link the game writes to, the socket it
+/// reads, and where the game's close request arrives.
+pub(super) struct Upgraded {
+    pub(super) link: Arc<Link>,
+    pub(super) socket: Socket,
+    pub(super) close_requested: tokio::sync::oneshot::Receiver<CloseRequest>,
+}
 
 /// Upgrades `/ws` to a WebSocket speaking [`SUBPROTOCOL`], or refuses the request.
 pub(super) async fn upgrade(
-    ws: WebSocketUpgrade,
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Response {
-    if let Err(refusal) = check_origin(&state, &headers) {
+    let serve_state = state.clone();
+    accept(state, peer, request, true, move |upgraded| {
+        super::connection::serve(upgraded, serve_state)
+    })
+}
+
+/// `/echo`, on only with `--echo`: sends every message back. It exists to run the
+/// Autobahn conformance suite against exactly the WebSocket code and limits of `/ws`.
+pub(super) async fn echo(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    accept(state, peer, request, false, super::echo::serve)
+}
+
+/// Checks the request, answers 101 and hands the socket to `serve` once upgraded.
+fn accept<F>(
+    state: AppState,
+    peer: SocketAddr,
+    mut request: Request,
+    needs_subprotocol: bool,
+    serve: impl FnOnce(Upgraded) -> F + Send + 'static,
+) -> Response
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    if let Err(refusal) = check_origin(&state, request.headers()) {
         crate::telemetry::protocol_error("origin");
         return (StatusCode::FORBIDDEN, refusal).into_response();
     }
-    let ws = ws.protocols([SUBPROTOCOL]);
-    if ws.selected_protocol().is_none() {
+    let offered = offers_subprotocol(request.headers());
+    if needs_subprotocol && !offered {
         let message = format!(
             "this endpoint speaks the WebSocket subprotocol {SUBPROTOCOL}: offer it in Sec-WebSocket-Protocol\n"
         );
         return (StatusCode::BAD_REQUEST, message).into_response();
+    }
+    let mut response =
+        match tungstenite::handshake::server::create_response_with_body(&request, Body::empty) {
+            Ok(response) => response,
+            Err(err) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    format!("not a WebSocket handshake: {err}\n"),
+                )
+                    .into_response();
+            }
+        };
+    if offered {
+        response.headers_mut().insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(SUBPROTOCOL),
+        );
     }
     let Some(slot) = AddressSlot::take(&state, peer.ip()) else {
         crate::telemetry::protocol_error("connections_per_ip");
@@ -53,18 +113,57 @@ pub(super) async fn upgrade(
         );
         return (StatusCode::TOO_MANY_REQUESTS, message).into_response();
     };
+    let on_upgrade = hyper::upgrade::on(&mut request);
     let tracker = state.0.connections.clone();
-    ws.read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(MAX_WRITE_BUFFER)
-        .max_message_size(FRAME_LIMIT.max(MAX_CLIENT_MESSAGE_BYTES))
-        .max_frame_size(FRAME_LIMIT.max(MAX_CLIENT_MESSAGE_BYTES))
-        .on_upgrade(move |socket| {
-            tracker.track_future(async move {
-                connection::serve(socket, state).await;
-                drop(slot);
-            })
+    tracker.spawn(async move {
+        let upgraded = match on_upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(err) => {
+                tracing::debug!(%err, "the upgrade did not complete");
+                return;
+            }
+        };
+        // The server serves every connection over `TokioIo<TcpStream>` (see
+        // `crate::server`), so this always finds the socket.
+        let Ok(parts) = upgraded.downcast::<TokioIo<TcpStream>>() else {
+            tracing::error!("an upgraded connection is not a TCP socket");
+            return;
+        };
+        let tcp = Arc::new(parts.io.into_inner());
+        let (link, close_requested) =
+            Link::new(tcp.clone(), state.0.max_owed_bytes, state.0.stats.clone());
+        let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
+            // Every frame goes to the link at once: it does its own buffering.
+            .write_buffer_size(0)
+            .max_message_size(Some(FRAME_LIMIT.max(MAX_CLIENT_MESSAGE_BYTES)))
+            .max_frame_size(Some(FRAME_LIMIT.max(MAX_CLIENT_MESSAGE_BYTES)));
+        let socket = WebSocketStream::from_partially_read(
+            LinkIo::new(link.clone(), tcp),
+            parts.read_buf.to_vec(),
+            Role::Server,
+            Some(config),
+        )
+        .await;
+        serve(Upgraded {
+            link,
+            socket,
+            close_requested,
         })
+        .await;
+        drop(slot);
+    });
+    response.into_response()
+}
+
+/// Whether the client offers [`SUBPROTOCOL`] in `Sec-WebSocket-Protocol`.
+fn offers_subprotocol(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|protocol| protocol.trim() == SUBPROTOCOL)
 }
 
 /// Browsers send the page's origin with every WebSocket handshake; a page from another

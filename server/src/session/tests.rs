@@ -1,22 +1,52 @@
-//! A session driven without sockets: join, tick, read what each member's queue got.
+//! A session driven without sockets: join, tick, read what each member's link wrote.
 
 use arena_shared::codec::decode_server;
 use arena_shared::protocol::{ControllerStatus, EntityId, GameEvent, Move, Role};
-use tokio::sync::mpsc::Receiver;
+use tokio::sync::oneshot;
 
 use super::*;
+use crate::link::{CloseRequest, Link, MemoryWire};
+
+/// Room enough in a client's socket for anything a test sends.
+const ROOMY: usize = 1 << 20;
+
+/// A member's far end: the bytes its socket took, and any close the session asked for.
+struct Client {
+    wire: Arc<MemoryWire>,
+    link: Arc<Link>,
+    close: oneshot::Receiver<CloseRequest>,
+}
+
+impl Client {
+    /// An outbox whose socket takes `room` bytes before it blocks, and its far end.
+    fn pair(room: usize) -> (Outbox, Client) {
+        let wire = MemoryWire::new(room);
+        let (link, close) = Link::new(wire.clone(), 64 * 1024, Arc::default());
+        (Outbox::new(link.clone()), Client { wire, link, close })
+    }
+
+    /// The close the session asked for, if any.
+    fn closed_with(&mut self) -> Option<u16> {
+        self.close.try_recv().ok().map(|(code, _)| code)
+    }
+
+    /// Reads everything sent so far, freeing the socket for as much again.
+    fn read(&mut self) -> Vec<u8> {
+        let mut bytes = self.wire.take();
+        self.wire.make_room(bytes.len());
+        if self.link.try_flush().is_ok() {
+            bytes.extend(self.wire.take());
+        }
+        bytes
+    }
+}
 
 fn tunables(overrides: &str) -> Tunables {
     Tunables::merged(overrides, "test").expect("test tunables are valid")
 }
 
-fn join(
-    session: &mut Session,
-    conn: ConnId,
-    role: Role,
-    frames: usize,
-) -> (Receiver<Outgoing>, Arc<InputSlot>) {
-    join_with_token(session, conn, role, frames, None)
+fn join(session: &mut Session, conn: ConnId, role: Role, room: usize) -> (Client, Arc<InputSlot>) {
+    join_with_token(session, conn, role, room, None)
 }
 
 /// Joins session "t" as `p{conn}`, presenting `token` if given.
@@ -24,10 +54,10 @@ fn join_with_token(
     session: &mut Session,
     conn: ConnId,
     role: Role,
-    frames: usize,
+    room: usize,
     token: Option<&str>,
-) -> (Receiver<Outgoing>, Arc<InputSlot>) {
-    let (outbox, rx) = Outbox::new(frames);
+) -> (Client, Arc<InputSlot>) {
+    let (outbox, rx) = Client::pair(room);
     let input = Arc::new(InputSlot::default());
     session.join(JoinRequest {
         conn,
@@ -44,15 +74,18 @@ fn join_with_token(
     (rx, input)
 }
 
-fn decoded(rx: &mut Receiver<Outgoing>) -> Vec<ServerMessage<'static>> {
+/// Every message the client has been sent since it last read.
+fn decoded(client: &mut Client) -> Vec<ServerMessage<'static>> {
+    if let Ok((code, reason)) = client.close.try_recv() {
+        panic!("unexpected close {code}: {reason}");
+    }
+    let bytes = client.read();
+    let mut rest = &bytes[..];
     let mut out = Vec::new();
-    while let Ok(item) = rx.try_recv() {
-        match item {
-            Outgoing::Frame(bytes) => {
-                out.push(decode_server(&bytes).expect("server frames decode"))
-            }
-            Outgoing::Close { code, reason } => panic!("unexpected close {code}: {reason}"),
-        }
+    while !rest.is_empty() {
+        let (payload, after) = crate::frame::split_payload(rest).expect("whole binary frames");
+        out.push(decode_server(payload).expect("server frames decode"));
+        rest = after;
     }
     out
 }
@@ -60,7 +93,7 @@ fn decoded(rx: &mut Receiver<Outgoing>) -> Vec<ServerMessage<'static>> {
 #[test]
 fn a_joiner_is_welcomed_with_a_snapshot_then_gets_deltas() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 3\n"), 1);
-    let (mut rx, _) = join(&mut session, 1, Role::Player, 8);
+    let (mut rx, _) = join(&mut session, 1, Role::Player, ROOMY);
     session.tick();
     session.tick();
     let messages = decoded(&mut rx);
@@ -95,25 +128,20 @@ fn a_joiner_is_welcomed_with_a_snapshot_then_gets_deltas() {
 #[test]
 fn every_member_gets_the_same_delta_bytes() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 3\n"), 1);
-    let (mut a, _) = join(&mut session, 1, Role::Player, 8);
-    let (mut b, _) = join(&mut session, 2, Role::Spectator, 8);
+    let (mut a, _) = join(&mut session, 1, Role::Player, ROOMY);
+    let (mut b, _) = join(&mut session, 2, Role::Spectator, ROOMY);
     session.tick();
     let (_, _) = (decoded(&mut a), decoded(&mut b));
     session.tick();
-    let (Ok(Outgoing::Frame(x)), Ok(Outgoing::Frame(y))) = (a.try_recv(), b.try_recv()) else {
-        panic!("both members get a delta")
-    };
-    assert_eq!(
-        x.as_ptr(),
-        y.as_ptr(),
-        "encoded once: both queues hold the same buffer"
-    );
+    let (x, y) = (a.read(), b.read());
+    assert!(!x.is_empty(), "both members get a delta");
+    assert_eq!(x, y, "encoded once: the same bytes to each socket");
 }
 
 #[test]
 fn inputs_reach_the_player_and_are_acknowledged() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
-    let (mut rx, input) = join(&mut session, 1, Role::Player, 8);
+    let (mut rx, input) = join(&mut session, 1, Role::Player, ROOMY);
     session.tick();
     decoded(&mut rx);
     input.store(Move {
@@ -134,11 +162,11 @@ fn inputs_reach_the_player_and_are_acknowledged() {
 #[test]
 fn the_player_cap_refuses_with_a_close() {
     let mut session = Session::new("t".into(), &tunables("[players]\nmax_per_session = 1\n"), 1);
-    let (_a, _) = join(&mut session, 1, Role::Player, 8);
-    let (mut b, _) = join(&mut session, 2, Role::Player, 8);
-    let (mut c, _) = join(&mut session, 3, Role::Spectator, 8);
-    match b.try_recv() {
-        Ok(Outgoing::Close { code, reason }) => {
+    let (_a, _) = join(&mut session, 1, Role::Player, ROOMY);
+    let (mut b, _) = join(&mut session, 2, Role::Player, ROOMY);
+    let (mut c, _) = join(&mut session, 3, Role::Spectator, ROOMY);
+    match b.close.try_recv() {
+        Ok((code, reason)) => {
             assert_eq!(code, close_code::SESSION_FULL);
             assert!(reason.contains("full"), "{reason}");
         }
@@ -154,8 +182,9 @@ fn the_player_cap_refuses_with_a_close() {
 #[test]
 fn a_slow_member_is_dropped_then_resynchronized() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 5\n"), 1);
-    let (mut slow, _) = join(&mut session, 1, Role::Player, 4);
-    let (mut fast, _) = join(&mut session, 2, Role::Player, 4);
+    // The slow client's socket takes the welcome and a few bytes, then blocks.
+    let (mut slow, _) = join(&mut session, 1, Role::Player, 200);
+    let (mut fast, _) = join(&mut session, 2, Role::Player, ROOMY);
     let mut dropped = 0;
     for _ in 0..10 {
         dropped += session.tick().dropped;
@@ -165,11 +194,11 @@ fn a_slow_member_is_dropped_then_resynchronized() {
         dropped >= 6,
         "a member that reads nothing loses deltas: {dropped}"
     );
+    assert!(!slow.link.owes_nothing(), "it owes the rest of one frame");
     let stale = decoded(&mut slow);
-    assert_eq!(
-        stale.len(),
-        4,
-        "no more than the queue's capacity is ever held"
+    assert!(
+        (1..=3).contains(&stale.len()),
+        "the welcome and a delta or two, never a backlog: {stale:?}"
     );
     let report = session.tick();
     assert_eq!(report.resyncs, 1);
@@ -193,8 +222,8 @@ fn leaving_removes_the_player_for_everyone() {
         &tunables("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = 0\n"),
         1,
     );
-    let (_a, _) = join(&mut session, 1, Role::Player, 8);
-    let (mut b, _) = join(&mut session, 2, Role::Player, 8);
+    let (_a, _) = join(&mut session, 1, Role::Player, ROOMY);
+    let (mut b, _) = join(&mut session, 2, Role::Player, ROOMY);
     session.tick();
     decoded(&mut b);
     assert!(session.leave(1));
@@ -220,7 +249,7 @@ fn an_empty_session_expires_after_its_timeout() {
         &tunables("[sessions]\nempty_timeout_s = 0.1\nreconnect_grace_s = 0\n"),
         1,
     );
-    let (_rx, _) = join(&mut session, 1, Role::Player, 8);
+    let (_rx, _) = join(&mut session, 1, Role::Player, ROOMY);
     for _ in 0..10 {
         session.tick();
     }
@@ -241,11 +270,11 @@ fn a_controller_steers_through_its_players_slot_and_is_closed_when_the_page_leav
         &tunables("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = 0\n"),
         1,
     );
-    let (mut page, _) = join(&mut session, 1, Role::Player, 8);
+    let (mut page, _) = join(&mut session, 1, Role::Player, ROOMY);
     session.tick();
     decoded(&mut page);
     let player = session.player_of(1).expect("the page has a player");
-    let (outbox, mut phone) = Outbox::new(8);
+    let (outbox, mut phone) = Client::pair(ROOMY);
     let phone_input = Arc::new(InputSlot::default());
     session
         .attach_controller(2, player, outbox, phone_input.clone())
@@ -260,53 +289,42 @@ fn a_controller_steers_through_its_players_slot_and_is_closed_when_the_page_leav
     );
 
     assert!(session.leave(1));
-    match phone.try_recv() {
-        Ok(Outgoing::Close { code, .. }) => assert_eq!(code, close_code::PLAYER_LEFT),
-        other => panic!("the phone of a player whose page left is closed, got {other:?}"),
-    }
+    assert_eq!(
+        phone.closed_with(),
+        Some(close_code::PLAYER_LEFT),
+        "the phone of a player whose page left is closed"
+    );
     assert!(!session.leave(2), "and it is no longer a member");
 }
 
 #[test]
 fn a_controller_for_a_player_that_is_gone_is_refused() {
     let mut session = Session::new("t".into(), &tunables(""), 1);
-    let (outbox, _phone) = Outbox::new(8);
+    let (outbox, _phone) = Client::pair(ROOMY);
     assert!(matches!(
         session.attach_controller(2, EntityId(999), outbox, Arc::default()),
         Err((crate::pairing::Refusal::PlayerLeft, _))
     ));
 }
 
-fn reconnecting(
-    session: &mut Session,
-    conn: ConnId,
-    token: &str,
-) -> (Receiver<Outgoing>, Arc<InputSlot>) {
-    join_with_token(session, conn, Role::Player, 8, Some(token))
+fn reconnecting(session: &mut Session, conn: ConnId, token: &str) -> (Client, Arc<InputSlot>) {
+    join_with_token(session, conn, Role::Player, ROOMY, Some(token))
 }
 
 /// A session with reconnect grace `grace_s`, a welcomed player (conn 1) and a spectator
 /// watching (conn 2, a long queue): the player's entity and reconnect token.
-fn player_and_watcher(
-    grace_s: &str,
-) -> (
-    Session,
-    Receiver<Outgoing>,
-    Receiver<Outgoing>,
-    EntityId,
-    String,
-) {
+fn player_and_watcher(grace_s: &str) -> (Session, Client, Client, EntityId, String) {
     let overrides = format!("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = {grace_s}\n");
     let mut session = Session::new("t".into(), &tunables(&overrides), 1);
-    let (mut player, _) = join(&mut session, 1, Role::Player, 8);
-    let (mut watcher, _) = join(&mut session, 2, Role::Spectator, 64);
+    let (mut player, _) = join(&mut session, 1, Role::Player, ROOMY);
+    let (mut watcher, _) = join(&mut session, 2, Role::Spectator, ROOMY);
     session.tick();
     let (me, token) = welcome(&mut player);
     decoded(&mut watcher);
     (session, player, watcher, me, token)
 }
 
-fn welcome(rx: &mut Receiver<Outgoing>) -> (EntityId, String) {
+fn welcome(rx: &mut Client) -> (EntityId, String) {
     match decoded(rx).into_iter().next() {
         Some(ServerMessage::Welcome(w)) => {
             (w.you.expect("a player"), w.reconnect_token.into_owned())
@@ -382,24 +400,26 @@ fn a_dropped_player_leaves_when_the_grace_period_ends() {
 #[test]
 fn a_reconnect_on_a_new_connection_replaces_a_half_open_one() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
-    let (mut old, _) = join(&mut session, 1, Role::Player, 8);
+    let (mut old, _) = join(&mut session, 1, Role::Player, ROOMY);
     session.tick();
     let (me, token) = welcome(&mut old);
     let (mut new, _) = reconnecting(&mut session, 2, &token);
     session.tick();
     assert_eq!(welcome(&mut new).0, me);
-    let closed = std::iter::from_fn(|| old.try_recv().ok())
-        .any(|o| matches!(o, Outgoing::Close { code, .. } if code == close_code::REPLACED));
-    assert!(closed, "the old connection is told it was replaced");
+    assert_eq!(
+        old.closed_with(),
+        Some(close_code::REPLACED),
+        "the old connection is told it was replaced"
+    );
 }
 
 #[test]
 fn a_phone_keeps_steering_when_its_players_page_reconnects() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
-    let (mut page, _) = join(&mut session, 1, Role::Player, 64);
+    let (mut page, _) = join(&mut session, 1, Role::Player, ROOMY);
     session.tick();
     let (player, token) = welcome(&mut page);
-    let (outbox, _phone) = Outbox::new(64);
+    let (outbox, _phone) = Client::pair(ROOMY);
     let phone_input = Arc::new(InputSlot::default());
     session
         .attach_controller(2, player, outbox, phone_input.clone())
@@ -427,11 +447,11 @@ fn a_phone_keeps_steering_when_its_players_page_reconnects() {
 #[test]
 fn a_spectator_cannot_take_a_player_with_its_token() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
-    let (mut page, _) = join(&mut session, 1, Role::Player, 8);
+    let (mut page, _) = join(&mut session, 1, Role::Player, ROOMY);
     session.tick();
     let (_, token) = welcome(&mut page);
     session.leave(1);
-    let (outbox, mut rx) = Outbox::new(8);
+    let (outbox, mut rx) = Client::pair(ROOMY);
     session.join(JoinRequest {
         conn: 2,
         session: "t".into(),

@@ -99,7 +99,7 @@ pub(crate) enum Incoming {
 
 /// A protocol client with its own mirror of the world.
 pub(crate) struct Client {
-    ws: WebSocketStream<TcpStream>,
+    pub(crate) ws: WebSocketStream<TcpStream>,
     pub(crate) you: Option<EntityId>,
     pub(crate) session: String,
     /// The Welcome's reconnect token.

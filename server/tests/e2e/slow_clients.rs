@@ -9,8 +9,7 @@ use super::common::{Client, Incoming, TestServer};
 
 /// Small socket buffers and many balls make a non-reading client back up in about a
 /// second instead of after megabytes.
-const SETUP: &str =
-    "[balls]\ncount = 400\n[network]\nsend_buffer_bytes = 4096\noutbox_frames = 8\n";
+const SETUP: &str = "[balls]\ncount = 400\n[network]\nsend_buffer_bytes = 4096\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_does_not_hold_back_the_others() {

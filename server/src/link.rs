@@ -1,0 +1,315 @@
+//! A connection's socket, shared by the tick thread and the connection's own task.
+//!
+//! The tick thread writes each delta straight into the socket: one non-blocking `send`
+//! of bytes framed once per session. No task is woken, nothing is queued, nothing is
+//! framed per socket; what is left is the kernel's own work, which is most of what a
+//! fan-out costs. Whatever the kernel does not take at once is *owed*: kept here, in
+//! order, and written by the connection's flusher when the socket is writable again.
+//!
+//! A delta that finds anything owed is skipped, since the client is not keeping up. So
+//! a slow socket owes at most the rest of one frame and a few small messages, never a
+//! backlog. tungstenite, which reads the socket and answers pings and closes, writes
+//! through the same owed bytes ([`LinkIo`]): every write is whole frames appended under
+//! one lock, so frames from the two sides never interleave.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf, BytesMut};
+use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, oneshot};
+
+use crate::stats::Stats;
+
+/// Where a link's bytes go: a TCP socket, or memory in tests and benchmarks.
+pub trait Wire: Send + Sync + 'static {
+    /// Writes what the kernel takes now, without waiting.
+    fn try_write(&self, bytes: &[u8]) -> io::Result<usize>;
+    /// Ready when a write may succeed again.
+    fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+}
+
+impl Wire for Arc<TcpStream> {
+    fn try_write(&self, bytes: &[u8]) -> io::Result<usize> {
+        TcpStream::try_write(self, bytes)
+    }
+
+    fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_write_ready(cx)
+    }
+}
+
+/// What became of a frame handed to a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// The kernel took all of it.
+    Written,
+    /// Some or all of it is owed; the flusher will write it.
+    Owed,
+    /// Not sent: the client is behind (a delta while bytes are owed, or more owed bytes
+    /// than the link allows).
+    Skipped,
+    /// Not sent: the link is closing or its socket failed.
+    Closed,
+}
+
+/// A close the game asks for: code and reason.
+pub type CloseRequest = (u16, String);
+
+/// A connection's socket and the bytes it owes.
+pub struct Link {
+    wire: Box<dyn Wire>,
+    owed: Mutex<Owed>,
+    /// Tells the flusher there are owed bytes.
+    owed_more: Notify,
+    /// Most bytes that may be owed; a frame that would owe more is skipped.
+    max_owed: usize,
+    close: Mutex<Option<oneshot::Sender<CloseRequest>>>,
+    stats: Arc<Stats>,
+}
+
+#[derive(Default)]
+struct Owed {
+    bytes: BytesMut,
+    /// The game may send no more: a close frame is on its way.
+    sealed: bool,
+    /// A write failed: the socket is gone.
+    broken: bool,
+}
+
+impl Link {
+    /// A link over `wire`, and where the game's close request arrives for the
+    /// connection's task.
+    pub fn new(
+        wire: impl Wire,
+        max_owed: usize,
+        stats: Arc<Stats>,
+    ) -> (Arc<Link>, oneshot::Receiver<CloseRequest>) {
+        let (close, close_requested) = oneshot::channel();
+        let link = Link {
+            wire: Box::new(wire),
+            owed: Mutex::default(),
+            owed_more: Notify::new(),
+            max_owed,
+            close: Mutex::new(Some(close)),
+            stats,
+        };
+        (Arc::new(link), close_requested)
+    }
+
+    /// Sends one complete frame from the game, now or as soon as the socket allows.
+    pub fn send(&self, frame: &[u8]) -> Sent {
+        self.write(frame, From::Game)
+    }
+
+    /// Sends a delta unless the client is still owed earlier bytes.
+    pub fn send_delta(&self, frame: &[u8]) -> Sent {
+        self.write(frame, From::GameDelta)
+    }
+
+    /// Whether every byte handed over has reached the kernel.
+    pub fn owes_nothing(&self) -> bool {
+        self.owed.lock().bytes.is_empty()
+    }
+
+    /// Asks the connection to close with `code` and `reason`, and takes no more frames
+    /// from the game. Only the first request counts.
+    pub fn request_close(&self, code: u16, reason: String) {
+        self.seal();
+        if let Some(close) = self.close.lock().take() {
+            let _ = close.send((code, reason));
+        }
+    }
+
+    /// Takes no more frames from the game: the connection is about to send its close
+    /// frame, which must be the last.
+    pub fn seal(&self) {
+        self.owed.lock().sealed = true;
+    }
+
+    fn write(&self, frame: &[u8], from: From) -> Sent {
+        let mut owed = self.owed.lock();
+        if owed.broken || (owed.sealed && from != From::Protocol) {
+            return Sent::Closed;
+        }
+        let sent = if owed.bytes.is_empty() {
+            match self.wire.try_write(frame) {
+                Ok(n) if n == frame.len() => Sent::Written,
+                Ok(n) => owe(&mut owed.bytes, &frame[n..]),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => owe(&mut owed.bytes, frame),
+                Err(_) => {
+                    owed.broken = true;
+                    return Sent::Closed;
+                }
+            }
+        } else if from == From::GameDelta
+            || (from == From::Game && owed.bytes.len() + frame.len() > self.max_owed)
+        {
+            return Sent::Skipped;
+        } else {
+            owe(&mut owed.bytes, frame)
+        };
+        drop(owed);
+        if sent == Sent::Owed {
+            self.owed_more.notify_one();
+        }
+        self.stats.sent(frame.len());
+        sent
+    }
+
+    /// Writes owed bytes whenever there are some, until the socket fails. The
+    /// connection runs this beside its reader.
+    pub async fn flush_forever(&self) {
+        loop {
+            self.owed_more.notified().await;
+            if self.flush().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Writes every owed byte, waiting for the socket as needed.
+    pub async fn flush(&self) -> io::Result<()> {
+        while !self.try_flush()? {
+            std::future::poll_fn(|cx| self.wire.poll_writable(cx)).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes what owed bytes the socket takes now; true if none are left.
+    pub fn try_flush(&self) -> io::Result<bool> {
+        let mut owed = self.owed.lock();
+        if owed.bytes.is_empty() {
+            return Ok(true);
+        }
+        match self.wire.try_write(&owed.bytes) {
+            Ok(n) => owed.bytes.advance(n),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+            Err(err) => {
+                owed.broken = true;
+                return Err(err);
+            }
+        }
+        Ok(owed.bytes.is_empty())
+    }
+}
+
+fn owe(owed: &mut BytesMut, rest: &[u8]) -> Sent {
+    owed.extend_from_slice(rest);
+    Sent::Owed
+}
+
+/// Who is writing: the game's deltas give way to a slow client, its other frames are
+/// bounded by `max_owed`, and tungstenite's own frames (pongs, closes) always go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum From {
+    Game,
+    GameDelta,
+    Protocol,
+}
+
+/// The socket as tungstenite sees it: reads come from the TCP socket, writes go
+/// through the link.
+pub struct LinkIo {
+    link: Arc<Link>,
+    tcp: Arc<TcpStream>,
+}
+
+impl LinkIo {
+    /// tungstenite's view of `tcp`, whose writes all go through `link`.
+    pub fn new(link: Arc<Link>, tcp: Arc<TcpStream>) -> LinkIo {
+        LinkIo { link, tcp }
+    }
+}
+
+impl AsyncRead for LinkIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.tcp.poll_read_ready(cx))?;
+            match self.tcp.try_read(buf.initialize_unfilled()) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) => return Poll::Ready(Err(err)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for LinkIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(match self.link.write(buf, From::Protocol) {
+            Sent::Written | Sent::Owed | Sent::Skipped => Ok(buf.len()),
+            Sent::Closed => Err(io::ErrorKind::BrokenPipe.into()),
+        })
+    }
+
+    /// Owed bytes are the flusher's to write; to tungstenite, handed over is flushed.
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// An in-memory wire that takes up to `room` bytes, for tests and benchmarks.
+#[derive(Default)]
+pub struct MemoryWire {
+    taken: Mutex<Vec<u8>>,
+    room: std::sync::atomic::AtomicUsize,
+}
+
+impl MemoryWire {
+    /// A wire that takes `room` bytes before it would block.
+    pub fn new(room: usize) -> Arc<MemoryWire> {
+        Arc::new(MemoryWire {
+            taken: Mutex::default(),
+            room: room.into(),
+        })
+    }
+
+    /// Everything written so far, taken out.
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut self.taken.lock())
+    }
+
+    /// Lets `more` bytes through, as a reading client would.
+    pub fn make_room(&self, more: usize) {
+        self.room
+            .fetch_add(more, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Wire for Arc<MemoryWire> {
+    fn try_write(&self, bytes: &[u8]) -> io::Result<usize> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let room = self.room.load(Relaxed);
+        if room == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = room.min(bytes.len());
+        self.room.fetch_sub(n, Relaxed);
+        self.taken.lock().extend_from_slice(&bytes[..n]);
+        Ok(n)
+    }
+
+    fn poll_writable(&self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Pending
+    }
+}
