@@ -55,6 +55,9 @@ pub struct LimitTunables {
     pub max_sessions: u32,
     /// Seconds a new connection has to say Hello.
     pub hello_timeout_s: f32,
+    /// The largest WebSocket message or frame a socket reads; bigger ones are refused
+    /// with close 1009 before they are buffered whole.
+    pub max_message_bytes: usize,
 }
 
 /// Phone controllers.
@@ -233,6 +236,12 @@ impl Tunables {
         if self.arena.width < widest || self.arena.height < widest {
             return fail(format!(
                 "the arena must be at least {widest} units on each side"
+            ));
+        }
+        if self.limits.max_message_bytes < arena_shared::limits::MAX_CLIENT_MESSAGE_BYTES {
+            return fail(format!(
+                "limits.max_message_bytes must be at least {}, the largest client message",
+                arena_shared::limits::MAX_CLIENT_MESSAGE_BYTES
             ));
         }
         if self.network.max_owed_bytes < 4096 {

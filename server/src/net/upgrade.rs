@@ -11,7 +11,7 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use arena_shared::limits::{MAX_CLIENT_MESSAGE_BYTES, SUBPROTOCOL};
+use arena_shared::limits::SUBPROTOCOL;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -23,11 +23,6 @@ use tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::AppState;
 use crate::link::{CloseRequest, Link, LinkIo};
-
-/// tungstenite's own frame limit. Client messages over [`MAX_CLIENT_MESSAGE_BYTES`]
-/// are refused by the decoder with close 1009 once read; this larger bound only stops
-/// a client from making the server buffer megabytes before that check can run.
-const FRAME_LIMIT: usize = 16 * 1024;
 
 /// Read buffer per socket: client messages are tiny, the 128 KiB default is waste.
 const READ_BUFFER: usize = 4 * 1024;
@@ -136,8 +131,12 @@ where
             .read_buffer_size(READ_BUFFER)
             // Every frame goes to the link at once: it does its own buffering.
             .write_buffer_size(0)
-            .max_message_size(Some(FRAME_LIMIT.max(MAX_CLIENT_MESSAGE_BYTES)))
-            .max_frame_size(Some(FRAME_LIMIT.max(MAX_CLIENT_MESSAGE_BYTES)));
+            // tungstenite's own limit (`limits.max_message_bytes`). Client messages over
+            // `MAX_CLIENT_MESSAGE_BYTES` are refused by the decoder with close 1009 once
+            // read; this larger bound stops a client from making the server buffer
+            // megabytes before that check can run.
+            .max_message_size(Some(state.0.limits.max_message_bytes))
+            .max_frame_size(Some(state.0.limits.max_message_bytes));
         let socket = WebSocketStream::from_partially_read(
             LinkIo::new(link.clone(), tcp),
             parts.read_buf.to_vec(),
