@@ -18,10 +18,9 @@ use std::alloc::System;
 use std::time::Duration;
 
 use arena_shared::protocol::Role;
-use common::{Client, TestServer, open};
+use common::{Client, HALF_A_FRAME, TestServer, open, upgrade_by_hand};
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::AsyncWriteExt;
 
 #[global_allocator]
 static HEAP: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -73,20 +72,8 @@ async fn faults(server: &TestServer) {
 
 /// A hand-made handshake, half of a masked binary frame, then the socket dies.
 async fn killed_mid_frame(server: &TestServer) {
-    let mut tcp = TcpStream::connect(server.addr).await.expect("connects");
-    let request = format!(
-        "GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: arena.v1\r\n\r\n",
-        server.addr
-    );
-    tcp.write_all(request.as_bytes()).await.expect("writes");
-    let mut response = vec![0u8; 1024];
-    let n = tcp.read(&mut response).await.expect("reads");
-    assert!(String::from_utf8_lossy(&response[..n]).starts_with("HTTP/1.1 101"));
-    tcp.write_all(&[0x82, 0x80 | 100, 1, 2, 3, 4, 9, 9, 9, 9, 9])
-        .await
-        .expect("writes");
+    let mut tcp = upgrade_by_hand(server.addr).await;
+    tcp.write_all(&HALF_A_FRAME).await.expect("writes");
 }
 
 async fn opened_and_dropped_at_once(server: &TestServer, n: usize) {

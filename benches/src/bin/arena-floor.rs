@@ -43,6 +43,44 @@ struct Args {
     direct: bool,
 }
 
+/// A delta padded with entity states until it is about `bytes` long, like a real one.
+fn padded_delta(tick: Tick, bytes: usize) -> Bytes {
+    let state = EntityState {
+        id: EntityId(200),
+        x: 16000,
+        y: 16000,
+        vx: 53,
+        vy: -40,
+    };
+    let delta = Delta {
+        tick,
+        moved: vec![state; bytes / 12],
+        ..Delta::default()
+    };
+    frame(&ServerMessage::Delta(Cow::Owned(delta)))
+}
+
+/// The Welcome every bot gets: an empty world at `tick`.
+fn welcome(tick: Tick) -> Bytes {
+    frame(&ServerMessage::Welcome(Welcome {
+        you: Some(EntityId(1)),
+        session: Cow::Borrowed("floor"),
+        tick_hz: 30,
+        arena: ArenaInfo {
+            width: 32000,
+            height: 32000,
+            round_ticks: 2700,
+            intermission_ticks: 150,
+            player_speed: 1600,
+        },
+        reconnect_token: Cow::Borrowed("0"),
+        snapshot: Cow::Owned(Snapshot {
+            tick,
+            ..Snapshot::default()
+        }),
+    }))
+}
+
 fn frame(message: &ServerMessage<'_>) -> Bytes {
     let mut out = Vec::new();
     encode_server(message, &mut out).expect("encoding into a Vec cannot fail");
@@ -69,20 +107,7 @@ async fn main() -> anyhow::Result<()> {
         loop {
             every.tick().await;
             tick = tick.next();
-            // Pad with entity states until the frame is `bytes` long, like a real delta.
-            let state = EntityState {
-                id: EntityId(200),
-                x: 16000,
-                y: 16000,
-                vx: 53,
-                vy: -40,
-            };
-            let delta = Delta {
-                tick,
-                moved: vec![state; bytes / 12],
-                ..Delta::default()
-            };
-            let _ = sender.send((tick, frame(&ServerMessage::Delta(Cow::Owned(delta)))));
+            let _ = sender.send((tick, padded_delta(tick, bytes)));
         }
     });
     let app = Router::new().route("/ws", get(upgrade)).with_state(ticks);
@@ -122,24 +147,7 @@ async fn serve(socket: WebSocket, mut ticks: broadcast::Receiver<(Tick, Bytes)>)
     let Ok((tick, _)) = ticks.recv().await else {
         return;
     };
-    let welcome = ServerMessage::Welcome(Welcome {
-        you: Some(EntityId(1)),
-        session: Cow::Borrowed("floor"),
-        tick_hz: 30,
-        arena: ArenaInfo {
-            width: 32000,
-            height: 32000,
-            round_ticks: 2700,
-            intermission_ticks: 150,
-            player_speed: 1600,
-        },
-        reconnect_token: Cow::Borrowed("0"),
-        snapshot: Cow::Owned(Snapshot {
-            tick,
-            ..Snapshot::default()
-        }),
-    });
-    if sink.send(Message::Binary(frame(&welcome))).await.is_err() {
+    if sink.send(Message::Binary(welcome(tick))).await.is_err() {
         return;
     }
     tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
@@ -226,19 +234,7 @@ async fn direct(args: Args) -> anyhow::Result<()> {
                 }
                 tick = tick.next();
                 tick_now.store(u64::from(tick.0), std::sync::atomic::Ordering::Relaxed);
-                let state = EntityState {
-                    id: EntityId(200),
-                    x: 16000,
-                    y: 16000,
-                    vx: 53,
-                    vy: -40,
-                };
-                let delta = Delta {
-                    tick,
-                    moved: vec![state; bytes / 12],
-                    ..Delta::default()
-                };
-                let payload = frame(&ServerMessage::Delta(Cow::Owned(delta)));
+                let payload = padded_delta(tick, bytes);
                 out.clear();
                 let header = FrameHeader {
                     opcode: OpCode::Data(Data::Binary),
@@ -312,26 +308,9 @@ async fn direct(args: Args) -> anyhow::Result<()> {
             let tick = Tick(
                 u32::try_from(tick_now.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(0),
             );
-            let welcome = ServerMessage::Welcome(Welcome {
-                you: Some(EntityId(1)),
-                session: Cow::Borrowed("floor"),
-                tick_hz: 30,
-                arena: ArenaInfo {
-                    width: 32000,
-                    height: 32000,
-                    round_ticks: 2700,
-                    intermission_ticks: 150,
-                    player_speed: 1600,
-                },
-                reconnect_token: Cow::Borrowed("0"),
-                snapshot: Cow::Owned(Snapshot {
-                    tick,
-                    ..Snapshot::default()
-                }),
-            });
             if ws
-                .send(tokio_tungstenite::tungstenite::Message::Binary(frame(
-                    &welcome,
+                .send(tokio_tungstenite::tungstenite::Message::Binary(welcome(
+                    tick,
                 )))
                 .await
                 .is_err()

@@ -58,10 +58,6 @@ pub(super) async fn serve(upgraded: Upgraded, state: AppState) {
     } = upgraded;
     let conn = state.next_conn();
     let _open = OpenConnection::new(&state);
-    let flusher = tokio::spawn({
-        let link = link.clone();
-        async move { link.flush_forever().await }
-    });
     let mut stops = Stops::new(&state, close_requested);
     let outbox = Outbox::new(link.clone());
 
@@ -116,7 +112,6 @@ pub(super) async fn serve(upgraded: Upgraded, state: AppState) {
         ),
     };
     finish(end, &link, &mut socket).await;
-    flusher.abort();
 }
 
 /// Ends a connection the way `end` calls for, within bounded time.

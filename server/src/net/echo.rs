@@ -15,10 +15,6 @@ pub(super) async fn serve(upgraded: Upgraded) {
     let Upgraded {
         link, mut socket, ..
     } = upgraded;
-    let flusher = tokio::spawn({
-        let link = link.clone();
-        async move { link.flush_forever().await }
-    });
     let end = loop {
         match socket.next().await {
             Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
@@ -40,5 +36,4 @@ pub(super) async fn serve(upgraded: Upgraded) {
         }
     };
     finish(end, &link, &mut socket).await;
-    flusher.abort();
 }

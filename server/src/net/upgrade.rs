@@ -144,12 +144,18 @@ where
             Some(config),
         )
         .await;
+        // Every upgraded socket has a flusher for as long as it is served.
+        let flusher = tokio::spawn({
+            let link = link.clone();
+            async move { link.flush_forever().await }
+        });
         serve(Upgraded {
             link,
             socket,
             close_requested,
         })
         .await;
+        flusher.abort();
         drop(slot);
     });
     response.into_response()

@@ -332,3 +332,26 @@ impl Client {
             .collect()
     }
 }
+
+/// The first half of a masked binary frame announcing 100 bytes: what a client killed
+/// mid-frame leaves behind.
+pub(crate) const HALF_A_FRAME: [u8; 11] = [0x82, 0x80 | 100, 1, 2, 3, 4, 9, 9, 9, 9, 9];
+
+/// Upgrades a raw TCP connection to `/ws` by hand, so a test can then write anything.
+pub(crate) async fn upgrade_by_hand(addr: SocketAddr) -> TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = TcpStream::connect(addr).await.expect("connects");
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: arena.v1\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.expect("writes");
+    let mut response = vec![0u8; 1024];
+    let n = tcp.read(&mut response).await.expect("reads");
+    assert!(
+        String::from_utf8_lossy(&response[..n]).starts_with("HTTP/1.1 101"),
+        "upgraded"
+    );
+    tcp
+}

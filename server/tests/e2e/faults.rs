@@ -4,10 +4,9 @@
 use std::time::Duration;
 
 use arena_shared::protocol::{GameEvent, Role};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::AsyncWriteExt;
 
-use super::common::{Client, TestServer, open};
+use super::common::{Client, HALF_A_FRAME, TestServer, open, upgrade_by_hand};
 
 /// Waits until the server counts `n` open connections.
 async fn connections_become(server: &TestServer, n: u64) {
@@ -27,24 +26,9 @@ async fn a_client_killed_mid_frame_disturbs_nobody_and_is_cleaned_up() {
     let server = TestServer::start("").await;
     let mut watcher = Client::join(&server, "watcher", Some("f"), Role::Spectator).await;
     // A hand-made handshake, then half of a masked binary frame, then the socket dies.
-    let mut tcp = TcpStream::connect(server.addr).await.expect("connects");
-    let request = format!(
-        "GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: arena.v1\r\n\r\n",
-        server.addr
-    );
-    tcp.write_all(request.as_bytes()).await.expect("writes");
-    let mut response = vec![0u8; 1024];
-    let n = tcp.read(&mut response).await.expect("reads");
-    assert!(
-        String::from_utf8_lossy(&response[..n]).starts_with("HTTP/1.1 101"),
-        "upgraded"
-    );
+    let mut tcp = upgrade_by_hand(server.addr).await;
     connections_become(&server, 2).await;
-    tcp.write_all(&[0x82, 0x80 | 100, 1, 2, 3, 4, 9, 9, 9, 9, 9])
-        .await
-        .expect("writes");
+    tcp.write_all(&HALF_A_FRAME).await.expect("writes");
     drop(tcp);
 
     let before = watcher.mirror.tick();
