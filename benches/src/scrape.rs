@@ -1,5 +1,8 @@
 //! Reading the server's own figures from its Prometheus `/metrics`: CPU seconds, RSS
-//! and the tick duration histogram, scraped at the start and end of a run.
+//! and each tick worker's tick duration histogram, scraped at the start and end of a
+//! run.
+
+use std::collections::BTreeMap;
 
 /// The server figures a run uses.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -8,8 +11,9 @@ pub struct ServerFigures {
     pub cpu_seconds: Option<f64>,
     /// `process_resident_memory_bytes`.
     pub rss_bytes: Option<f64>,
-    /// `arena_tick_duration_seconds_bucket`: upper bound (seconds) to cumulative count.
-    pub tick_buckets: Vec<(f64, f64)>,
+    /// `arena_tick_duration_seconds_bucket` per tick worker (its `worker` label, empty
+    /// without one): upper bound (seconds) to cumulative count.
+    pub tick_buckets: BTreeMap<String, Vec<(f64, f64)>>,
 }
 
 /// Fetches and parses `/metrics`.
@@ -27,7 +31,7 @@ pub async fn scrape(client: &reqwest::Client, url: &str) -> Result<ServerFigures
 /// Parses the Prometheus text exposition for the figures we use.
 pub fn parse(text: &str) -> ServerFigures {
     let mut figures = ServerFigures::default();
-    let mut buckets = Vec::new();
+    let mut buckets: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let Some((name, value)) = line.rsplit_once(' ') else {
             continue;
@@ -39,9 +43,10 @@ pub fn parse(text: &str) -> ServerFigures {
             "process_cpu_seconds_total" => figures.cpu_seconds = Some(value),
             "process_resident_memory_bytes" => figures.rss_bytes = Some(value),
             _ => {
-                if let Some(le) = name
-                    .strip_prefix("arena_tick_duration_seconds_bucket{le=\"")
+                if let Some((worker, le)) = name
+                    .strip_prefix("arena_tick_duration_seconds_bucket{")
                     .and_then(|rest| rest.strip_suffix("\"}"))
+                    .and_then(bucket_labels)
                 {
                     let bound = if le == "+Inf" {
                         f64::INFINITY
@@ -49,26 +54,53 @@ pub fn parse(text: &str) -> ServerFigures {
                         le.parse().unwrap_or(f64::NAN)
                     };
                     if !bound.is_nan() {
-                        buckets.push((bound, value));
+                        buckets
+                            .entry(worker.to_owned())
+                            .or_default()
+                            .push((bound, value));
                     }
                 }
             }
         }
     }
-    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for worker in buckets.values_mut() {
+        worker.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
     figures.tick_buckets = buckets;
     figures
 }
 
-/// The `q` quantile (0..1) in seconds of the ticks run between two scrapes, linearly
-/// interpolated within its bucket; `None` without ticks or buckets.
+/// The `worker` label (empty if none) and the `le` bound of a bucket's labels, as in
+/// `worker="0",le="0.001` (the closing quote and brace already cut).
+fn bucket_labels(labels: &str) -> Option<(&str, &str)> {
+    let (worker, le) = match labels.split_once(",le=\"") {
+        Some((worker, le)) => (worker.strip_prefix("worker=\"")?.strip_suffix('"')?, le),
+        None => ("", labels.strip_prefix("le=\"")?),
+    };
+    Some((worker, le))
+}
+
+/// The `q` quantile (0..1) in seconds of the ticks run between two scrapes by the
+/// worker whose quantile is highest, linearly interpolated within its bucket; `None`
+/// without ticks or buckets.
 pub fn tick_quantile(start: &ServerFigures, end: &ServerFigures, q: f64) -> Option<f64> {
+    end.tick_buckets
+        .iter()
+        .filter_map(|(worker, buckets)| {
+            let before = start
+                .tick_buckets
+                .get(worker)
+                .map_or(&[][..], Vec::as_slice);
+            worker_quantile(before, buckets, q)
+        })
+        .max_by(f64::total_cmp)
+}
+
+fn worker_quantile(start: &[(f64, f64)], end: &[(f64, f64)], q: f64) -> Option<f64> {
     let counts: Vec<(f64, f64)> = end
-        .tick_buckets
         .iter()
         .map(|&(bound, count)| {
             let before = start
-                .tick_buckets
                 .iter()
                 .find(|(b, _)| *b == bound)
                 .map_or(0.0, |(_, c)| *c);
@@ -119,7 +151,25 @@ mod tests {
         let end = parse(END);
         assert_eq!(end.cpu_seconds, Some(12.5));
         assert_eq!(end.rss_bytes, Some(31_457_280.0));
-        assert_eq!(end.tick_buckets.len(), 3);
+        assert_eq!(end.tick_buckets[""].len(), 3);
+    }
+
+    #[test]
+    fn the_busiest_worker_gives_the_quantile() {
+        let start = parse(
+            "arena_tick_duration_seconds_bucket{worker=\"0\",le=\"0.001\"} 0\n\
+             arena_tick_duration_seconds_bucket{worker=\"0\",le=\"+Inf\"} 0\n",
+        );
+        let end = parse(
+            "arena_tick_duration_seconds_bucket{worker=\"0\",le=\"0.001\"} 100\n\
+             arena_tick_duration_seconds_bucket{worker=\"0\",le=\"0.002\"} 100\n\
+             arena_tick_duration_seconds_bucket{worker=\"0\",le=\"+Inf\"} 100\n\
+             arena_tick_duration_seconds_bucket{worker=\"1\",le=\"0.001\"} 0\n\
+             arena_tick_duration_seconds_bucket{worker=\"1\",le=\"0.002\"} 100\n\
+             arena_tick_duration_seconds_bucket{worker=\"1\",le=\"+Inf\"} 100\n",
+        );
+        let p99 = tick_quantile(&start, &end, 0.99).expect("ticks ran");
+        assert!(p99 > 0.001, "worker 1's slow ticks set the figure: {p99}");
     }
 
     #[test]

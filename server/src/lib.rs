@@ -1,39 +1,53 @@
 //! Arena: an authoritative multiplayer game state server.
 //!
-//! Clients open a WebSocket on `/ws`, join a session, and send steering inputs; one
-//! tick thread steps every session's simulation at a fixed rate and sends each
-//! session's delta, encoded once, to every socket in it.
+//! Clients open a WebSocket on `/ws`, join a session, and send steering inputs; tick
+//! workers (one thread per core) each step their own sessions' simulations at a fixed
+//! rate and send each session's delta, encoded once, to every socket in it.
 //!
 //! # Layout
-//! In reading order, from the game outwards:
+//! In reading order: input → tick → delta.
 //! - [`config`]: the game's tunables, from `assets/arena.toml` and the command line.
 //! - [`sim`]: the game itself, a bevy_ecs world stepped at a fixed tick; no I/O.
-//! - [`input_slot`]: where a connection leaves its latest input for the tick loop.
+//!
+//! The hand-offs between threads:
+//! - [`input_slot`]: where a connection leaves its latest input for the tick.
 //! - [`frame`]: server messages as WebSocket frames, framed once for every socket.
-//! - [`link`]: a connection's socket, written straight from the tick thread.
+//! - [`link`]: a connection's socket, written straight from a tick worker.
 //! - [`outbox`]: the game's side of a connection and the slow-client policy.
+//! - [`commands`]: what a connection's task asks of the worker of its session.
+//!
+//! The game side:
 //! - [`pairing`]: one-time codes that make a phone the controller of a player.
 //! - [`session`]: a simulation plus its connections, and the per-tick fan-out.
-
-//! - [`ticker`]: the thread that steps every session on a fixed cadence.
+//! - [`fanout`]: a big session's sends spread over several threads.
+//! - [`sessions`]: the registry: which worker owns which session, caps, pairing codes.
+//! - [`worker`]: the tick workers, each stepping its sessions on its own cadence.
 //! - [`stats`]: counters the server keeps about itself.
 //! - [`telemetry`]: the same and more as Prometheus metrics on `/metrics`.
-//! - [`net`]: routes, the WebSocket upgrade, one reader and writer per connection.
+//!
+//! The socket side:
+//! - [`net`]: routes, the WebSocket upgrade, one task per connection.
 //! - [`server`]: bind, run, and shut down.
 
 pub mod config;
+pub mod sim;
+
+pub mod commands;
 pub mod frame;
 pub mod input_slot;
 pub mod link;
-mod net;
 pub mod outbox;
+
+pub mod fanout;
 pub mod pairing;
-pub mod server;
 pub mod session;
-pub mod sim;
+pub mod sessions;
 pub mod stats;
 pub mod telemetry;
-pub mod ticker;
+pub mod worker;
+
+mod net;
+pub mod server;
 
 pub use config::Tunables;
 pub use server::{Server, ServerError};

@@ -103,12 +103,12 @@ impl Link {
 
     /// Sends one complete frame from the game, now or as soon as the socket allows.
     pub fn send(&self, frame: &[u8]) -> Sent {
-        self.write(frame, From::Game)
+        self.write(frame, Writer::Game)
     }
 
     /// Sends a delta unless the client is still owed earlier bytes.
     pub fn send_delta(&self, frame: &[u8]) -> Sent {
-        self.write(frame, From::GameDelta)
+        self.write(frame, Writer::GameDelta)
     }
 
     /// Whether every byte handed over has reached the kernel.
@@ -131,9 +131,9 @@ impl Link {
         self.owed.lock().sealed = true;
     }
 
-    fn write(&self, frame: &[u8], from: From) -> Sent {
+    fn write(&self, frame: &[u8], from: Writer) -> Sent {
         let mut owed = self.owed.lock();
-        if owed.broken || (owed.sealed && from != From::Protocol) {
+        if owed.broken || (owed.sealed && from != Writer::Protocol) {
             return Sent::Closed;
         }
         let sent = if owed.bytes.is_empty() {
@@ -146,8 +146,8 @@ impl Link {
                     return Sent::Closed;
                 }
             }
-        } else if from == From::GameDelta
-            || (from == From::Game && owed.bytes.len() + frame.len() > self.max_owed)
+        } else if from == Writer::GameDelta
+            || (from == Writer::Game && owed.bytes.len() + frame.len() > self.max_owed)
         {
             return Sent::Skipped;
         } else {
@@ -206,7 +206,7 @@ fn owe(owed: &mut BytesMut, rest: &[u8]) -> Sent {
 /// Who is writing: the game's deltas give way to a slow client, its other frames are
 /// bounded by `max_owed`, and tungstenite's own frames (pongs, closes) always go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum From {
+enum Writer {
     Game,
     GameDelta,
     Protocol,
@@ -252,7 +252,7 @@ impl AsyncWrite for LinkIo {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Poll::Ready(match self.link.write(buf, From::Protocol) {
+        Poll::Ready(match self.link.write(buf, Writer::Protocol) {
             Sent::Written | Sent::Owed | Sent::Skipped => Ok(buf.len()),
             Sent::Closed => Err(io::ErrorKind::BrokenPipe.into()),
         })

@@ -1,18 +1,24 @@
-//! The HTTP and WebSocket side: routes, the upgrade, and one reader per connection.
-//! This layer reads; it talks to the game through the ticker's commands and each
-//! player's input slot, and the game writes to each socket through its link.
+//! The HTTP and WebSocket side: routes, the upgrade, and one task per connection.
+//! This layer reads; it talks to the game through the [`Sessions`] registry (which
+//! routes each command to the tick worker of its session) and each player's input
+//! slot, and the game writes to each socket through its link.
+//!
+//! Its modules form floors: [`connection`] (one socket, its link and its stop signals)
+//! is below [`inputs`] (a joined connection's reader), below [`controller`] (pairing)
+//! and [`play`] (`/ws`); [`upgrade`] makes connections and hands them to an endpoint.
 
 mod connection;
 mod controller;
 mod echo;
+mod inputs;
 mod page;
+mod play;
 mod upgrade;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
 
 use axum::Router;
 use axum::extract::State;
@@ -20,17 +26,17 @@ use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::commands::ConnId;
 use crate::config::LimitTunables;
-use crate::session::ConnId;
+use crate::sessions::Sessions;
 use crate::stats::Stats;
-use crate::ticker::Command;
 
 /// What every request handler shares.
 #[derive(Clone)]
 pub(crate) struct AppState(Arc<Shared>);
 
 struct Shared {
-    commands: mpsc::Sender<Command>,
+    sessions: Arc<Sessions>,
     next_conn: AtomicU64,
     max_owed_bytes: usize,
     limits: LimitTunables,
@@ -44,7 +50,7 @@ struct Shared {
 
 impl AppState {
     pub(crate) fn new(
-        commands: mpsc::Sender<Command>,
+        sessions: Arc<Sessions>,
         max_owed_bytes: usize,
         limits: LimitTunables,
         shutdown: CancellationToken,
@@ -52,7 +58,7 @@ impl AppState {
         stats: Arc<Stats>,
     ) -> AppState {
         AppState(Arc::new(Shared {
-            commands,
+            sessions,
             next_conn: AtomicU64::new(1),
             max_owed_bytes,
             limits,
@@ -65,12 +71,6 @@ impl AppState {
 
     fn next_conn(&self) -> ConnId {
         self.0.next_conn.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Hands a command to the tick loop. If the loop is gone the server is stopping,
-    /// and there is nothing left to tell it.
-    fn command(&self, command: Command) {
-        let _ = self.0.commands.send(command);
     }
 }
 
@@ -112,9 +112,10 @@ async fn metrics() -> axum::response::Response {
 async fn healthz(State(state): State<AppState>) -> String {
     let s = state.0.stats.snapshot();
     format!(
-        "ok\nconnections {}\nsessions {}\nticks {}\ntick_overruns {}\nlast_tick_us {}\nmax_tick_us {}\ndeltas_dropped {}\nresyncs {}\n",
+        "ok\nconnections {}\nsessions {}\ntick_workers {}\nticks {}\ntick_overruns {}\nlast_tick_us {}\nmax_tick_us {}\ndeltas_dropped {}\nresyncs {}\n",
         s.connections,
         s.sessions,
+        state.0.sessions.worker_count(),
         s.ticks,
         s.overruns,
         s.last_tick_ns / 1000,

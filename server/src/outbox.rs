@@ -32,7 +32,7 @@ pub enum Outgoing {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Offer {
     /// Handed to the socket (written, or owed for a moment).
-    Queued,
+    Sent,
     /// Dropped: the client is behind.
     Dropped,
     /// The connection is closing or gone.
@@ -63,6 +63,11 @@ impl Outbox {
         }
     }
 
+    /// The link this outbox writes to.
+    pub fn link(&self) -> Arc<Link> {
+        self.link.clone()
+    }
+
     /// Offers the tick's delta. Never waits.
     pub fn offer_delta(&mut self, delta: &Bytes) -> Offer {
         if self.lagging {
@@ -84,7 +89,7 @@ impl Outbox {
     /// Offers a resynchronizing snapshot; deltas resume after it.
     pub fn offer_snapshot(&mut self, snapshot: &Bytes) -> Offer {
         let offer = offer(self.link.send(snapshot));
-        if offer == Offer::Queued {
+        if offer == Offer::Sent {
             self.lagging = false;
         }
         offer
@@ -96,7 +101,7 @@ impl Outbox {
             Outgoing::Frame(frame) => offer(self.link.send(&frame)),
             Outgoing::Close { code, reason } => {
                 self.link.request_close(code, reason);
-                Offer::Queued
+                Offer::Sent
             }
         }
     }
@@ -104,7 +109,7 @@ impl Outbox {
 
 fn offer(sent: Sent) -> Offer {
     match sent {
-        Sent::Written | Sent::Owed => Offer::Queued,
+        Sent::Written | Sent::Owed => Offer::Sent,
         Sent::Skipped => Offer::Dropped,
         Sent::Closed => Offer::Closed,
     }
@@ -121,10 +126,10 @@ mod tests {
         let (link, _close) = Link::new(wire.clone(), 1024, Arc::default());
         let mut outbox = Outbox::new(link.clone());
         let delta = Bytes::from_static(b"dd");
-        assert_eq!(outbox.offer_delta(&delta), Offer::Queued, "written");
+        assert_eq!(outbox.offer_delta(&delta), Offer::Sent, "written");
         assert_eq!(
             outbox.offer_delta(&delta),
-            Offer::Queued,
+            Offer::Sent,
             "half written, the rest owed"
         );
         assert_eq!(
@@ -144,10 +149,10 @@ mod tests {
         assert!(outbox.wants_snapshot(), "a drained link gets a snapshot");
         assert_eq!(
             outbox.offer_snapshot(&Bytes::from_static(b"s")),
-            Offer::Queued
+            Offer::Sent
         );
         assert!(!outbox.wants_snapshot());
-        assert_eq!(outbox.offer_delta(&delta), Offer::Queued, "deltas resume");
+        assert_eq!(outbox.offer_delta(&delta), Offer::Sent, "deltas resume");
         assert_eq!(wire.take(), b"sdd");
     }
 
@@ -157,12 +162,8 @@ mod tests {
         let (link, mut close) = Link::new(wire.clone(), 4, Arc::default());
         let outbox = Outbox::new(link.clone());
         let frame = |b: &'static [u8]| Outgoing::Frame(Bytes::from_static(b));
-        assert_eq!(outbox.offer(frame(b"wel")), Offer::Queued, "owed");
-        assert_eq!(
-            outbox.offer(frame(b"f")),
-            Offer::Queued,
-            "owed, at the limit"
-        );
+        assert_eq!(outbox.offer(frame(b"wel")), Offer::Sent, "owed");
+        assert_eq!(outbox.offer(frame(b"f")), Offer::Sent, "owed, at the limit");
         assert_eq!(outbox.offer(frame(b"x")), Offer::Dropped, "over the limit");
         outbox.offer(Outgoing::Close {
             code: 4001,

@@ -2,7 +2,7 @@
 //!
 //! Shutdown is passed in, so the binary passes Ctrl-C/SIGTERM and tests pass their own.
 //! Stopping goes: stop accepting, every socket gets close 1001, connections get a
-//! bounded time to finish, then the tick thread stops.
+//! bounded time to finish, then the tick workers stop.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,7 +18,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Tunables;
 use crate::net::{AppState, router};
 use crate::stats::Stats;
-use crate::ticker::Ticker;
+use crate::worker::TickWorkers;
 
 /// Pending connections the kernel holds for us: tokio's default of 1024 overflows
 /// when a thousand bots connect at once.
@@ -51,6 +51,7 @@ pub struct Server {
     tunables: Tunables,
     stats: Arc<Stats>,
     echo: bool,
+    tick_threads: usize,
 }
 
 impl Server {
@@ -73,12 +74,19 @@ impl Server {
             tunables,
             stats: Arc::default(),
             echo: false,
+            tick_threads: default_tick_threads(),
         })
     }
 
     /// Serves `/echo` too, for the WebSocket conformance suite.
     pub fn with_echo(mut self, echo: bool) -> Server {
         self.echo = echo;
+        self
+    }
+
+    /// Runs `threads` tick workers (at least one); the default is one per core.
+    pub fn with_tick_threads(mut self, threads: usize) -> Server {
+        self.tick_threads = threads.max(1);
         self
     }
 
@@ -122,13 +130,14 @@ impl Server {
             tunables,
             stats,
             echo,
+            tick_threads,
         } = self;
-        let ticker = Ticker::spawn(tunables.clone(), stats.clone(), lan_url)
-            .map_err(io("cannot start the tick thread"))?;
+        let workers = TickWorkers::spawn(tick_threads, tunables.clone(), stats.clone(), lan_url)
+            .map_err(io("cannot start the tick workers"))?;
         let cancel = CancellationToken::new();
         let connections = TaskTracker::new();
         let state = AppState::new(
-            ticker.commands(),
+            workers.sessions(),
             tunables.network.max_owed_bytes,
             tunables.limits.clone(),
             cancel.clone(),
@@ -179,10 +188,15 @@ impl Server {
             );
         }
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, requests.wait()).await;
-        ticker.stop();
+        workers.stop();
         upkeep.abort();
         served.map_err(io("serving failed"))
     }
+}
+
+/// One tick worker per core.
+pub fn default_tick_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Socket options for every accepted connection.

@@ -7,7 +7,9 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::telemetry::Handles;
+use parking_lot::Mutex;
+
+use crate::telemetry::{Handles, WorkerHandles};
 
 /// Live counters of one server.
 #[derive(Debug)]
@@ -21,6 +23,8 @@ pub struct Stats {
     deltas_dropped: AtomicU64,
     resyncs: AtomicU64,
     metrics: Handles,
+    /// Each tick worker's labelled metrics, made on its first tick.
+    workers: Mutex<Vec<WorkerHandles>>,
 }
 
 /// The counters at one moment.
@@ -30,30 +34,32 @@ pub struct StatsSnapshot {
     pub connections: u64,
     /// Live sessions.
     pub sessions: u64,
-    /// Ticks run since start (each steps every session).
+    /// Ticks run since start, all workers together (each steps its worker's sessions).
     pub ticks: u64,
     /// Ticks that took longer than the tick period.
     pub overruns: u64,
-    /// Duration of the last tick (all sessions), in nanoseconds.
+    /// Duration of the last tick of any worker, in nanoseconds.
     pub last_tick_ns: u64,
     /// Longest tick so far, in nanoseconds.
     pub max_tick_ns: u64,
-    /// Deltas not sent to a client because its queue was full.
+    /// Deltas not sent to a client because it was behind.
     pub deltas_dropped: u64,
     /// Snapshots sent to resynchronize a client that fell behind.
     pub resyncs: u64,
 }
 
-/// What one tick did, for [`Stats::tick`].
+/// What one worker's tick did, for [`Stats::tick`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TickRecord {
     /// How long it took.
     pub took: Duration,
     /// Whether that was longer than the tick period.
     pub overran: bool,
-    /// Live sessions after it.
+    /// The worker's live sessions after it.
     pub sessions: usize,
-    /// Entities in all sessions.
+    /// Connections in the worker's sessions.
+    pub connections: usize,
+    /// Entities in the worker's sessions.
     pub entities: usize,
     /// Deltas dropped for slow clients.
     pub dropped: u64,
@@ -73,6 +79,7 @@ impl Default for Stats {
             deltas_dropped: AtomicU64::new(0),
             resyncs: AtomicU64::new(0),
             metrics: Handles::new(),
+            workers: Mutex::default(),
         }
     }
 }
@@ -89,24 +96,43 @@ impl Stats {
         }
     }
 
-    /// Records a tick.
-    pub fn tick(&self, record: TickRecord) {
+    /// A session was created.
+    pub fn session_created(&self) {
+        self.sessions.fetch_add(1, Relaxed);
+        self.metrics.sessions.increment(1.0);
+    }
+
+    /// A session was dropped.
+    pub fn session_dropped(&self) {
+        self.sessions.fetch_sub(1, Relaxed);
+        self.metrics.sessions.decrement(1.0);
+    }
+
+    /// Records a tick of `worker`.
+    pub fn tick(&self, worker: usize, record: TickRecord) {
         let ns = u64::try_from(record.took.as_nanos()).unwrap_or(u64::MAX);
         self.ticks.fetch_add(1, Relaxed);
         self.last_tick_ns.store(ns, Relaxed);
         self.max_tick_ns.fetch_max(ns, Relaxed);
-        self.sessions.store(record.sessions as u64, Relaxed);
         self.deltas_dropped.fetch_add(record.dropped, Relaxed);
         self.resyncs.fetch_add(record.resyncs, Relaxed);
-        let m = &self.metrics;
+        self.metrics.deltas_dropped.increment(record.dropped);
+        self.metrics.resyncs.increment(record.resyncs);
+        if record.overran {
+            self.overruns.fetch_add(1, Relaxed);
+        }
+        let mut workers = self.workers.lock();
+        while workers.len() <= worker {
+            let next = workers.len();
+            workers.push(WorkerHandles::new(next));
+        }
+        let m = &workers[worker];
         m.ticks.increment(1);
         m.tick_seconds.record(record.took.as_secs_f64());
         m.sessions.set(record.sessions as f64);
+        m.connections.set(record.connections as f64);
         m.entities.set(record.entities as f64);
-        m.deltas_dropped.increment(record.dropped);
-        m.resyncs.increment(record.resyncs);
         if record.overran {
-            self.overruns.fetch_add(1, Relaxed);
             m.overruns.increment(1);
         }
     }

@@ -67,16 +67,21 @@ fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_gauge!("arena_connections", "Open WebSocket connections.");
     describe_gauge!("arena_sessions", "Live sessions.");
-    describe_gauge!("arena_entities", "Entities in all sessions.");
+    describe_gauge!("arena_worker_sessions", "Sessions run by each tick worker.");
+    describe_gauge!(
+        "arena_worker_connections",
+        "Connections in each tick worker's sessions."
+    );
+    describe_gauge!("arena_entities", "Entities in each tick worker's sessions.");
     describe_histogram!(
         TICK_SECONDS,
         Unit::Seconds,
-        "Duration of a tick of all sessions."
+        "Duration of one tick worker's tick of all its sessions."
     );
-    describe_counter!("arena_ticks_total", "Ticks run.");
+    describe_counter!("arena_ticks_total", "Ticks run, by tick worker.");
     describe_counter!(
         "arena_tick_overruns_total",
-        "Ticks that took longer than the tick period."
+        "Ticks that took longer than the tick period, by tick worker."
     );
     describe_counter!(
         "arena_bytes_sent_total",
@@ -86,7 +91,7 @@ fn describe() {
     describe_counter!("arena_messages_sent_total", "WebSocket messages sent.");
     describe_counter!(
         "arena_deltas_dropped_total",
-        "Deltas dropped because a client's queue was full."
+        "Deltas not sent to a client that was behind (its socket still owed bytes)."
     );
     describe_counter!(
         "arena_resyncs_total",
@@ -108,10 +113,6 @@ fn describe() {
 pub(crate) struct Handles {
     pub(crate) connections: Gauge,
     pub(crate) sessions: Gauge,
-    pub(crate) entities: Gauge,
-    pub(crate) tick_seconds: Histogram,
-    pub(crate) ticks: Counter,
-    pub(crate) overruns: Counter,
     pub(crate) bytes_sent: Counter,
     pub(crate) messages_sent: Counter,
     pub(crate) deltas_dropped: Counter,
@@ -125,16 +126,37 @@ impl Handles {
         Handles {
             connections: metrics::gauge!("arena_connections"),
             sessions: metrics::gauge!("arena_sessions"),
-            entities: metrics::gauge!("arena_entities"),
-            tick_seconds: metrics::histogram!(TICK_SECONDS),
-            ticks: metrics::counter!("arena_ticks_total"),
-            overruns: metrics::counter!("arena_tick_overruns_total"),
             bytes_sent: metrics::counter!("arena_bytes_sent_total"),
             messages_sent: metrics::counter!("arena_messages_sent_total"),
             deltas_dropped: metrics::counter!("arena_deltas_dropped_total"),
             resyncs: metrics::counter!("arena_resyncs_total"),
             inputs: metrics::counter!("arena_inputs_received_total"),
             inputs_dropped: metrics::counter!("arena_inputs_dropped_total"),
+        }
+    }
+}
+
+/// One tick worker's metrics, labelled `worker="N"`.
+#[derive(Debug, Clone)]
+pub(crate) struct WorkerHandles {
+    pub(crate) tick_seconds: Histogram,
+    pub(crate) ticks: Counter,
+    pub(crate) overruns: Counter,
+    pub(crate) sessions: Gauge,
+    pub(crate) connections: Gauge,
+    pub(crate) entities: Gauge,
+}
+
+impl WorkerHandles {
+    pub(crate) fn new(worker: usize) -> WorkerHandles {
+        let label = [("worker", worker.to_string())];
+        WorkerHandles {
+            tick_seconds: metrics::histogram!(TICK_SECONDS, &label),
+            ticks: metrics::counter!("arena_ticks_total", &label),
+            overruns: metrics::counter!("arena_tick_overruns_total", &label),
+            sessions: metrics::gauge!("arena_worker_sessions", &label),
+            connections: metrics::gauge!("arena_worker_connections", &label),
+            entities: metrics::gauge!("arena_entities", &label),
         }
     }
 }

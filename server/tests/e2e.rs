@@ -13,4 +13,5 @@ mod e2e {
     mod sessions;
     mod shutdown;
     mod slow_clients;
+    mod workers;
 }

@@ -10,16 +10,10 @@ use std::time::Duration;
 
 use arena_shared::limits::close_code;
 use arena_shared::protocol::{ClientMessage, PairRefused, Pong, ServerMessage};
-use tokio::sync::oneshot;
 
-use super::AppState;
-use super::connection::{End, Reader, Stops, Who, next_message, reply};
-use super::upgrade::Socket;
+use super::connection::{Connection, End};
+use super::inputs::{Who, read_inputs};
 use crate::input_slot::InputSlot;
-use crate::link::Link;
-use crate::outbox::Outbox;
-use crate::session::ConnId;
-use crate::ticker::{Command, PairOutcome};
 
 /// Wrong codes a connection may present before it is closed.
 pub(super) const MAX_PAIR_FAILURES: u32 = 5;
@@ -28,47 +22,21 @@ pub(super) const MAX_PAIR_FAILURES: u32 = 5;
 const PAIR_FAILURE_DELAY: Duration = Duration::from_millis(500);
 
 /// Pairs the connection, then reads its inputs until it ends.
-pub(super) async fn pair(
-    conn: ConnId,
-    mut code: String,
-    mut outbox: Outbox,
-    state: &AppState,
-    link: &Link,
-    socket: &mut Socket,
-    stops: &mut Stops,
-) -> End {
+pub(super) async fn pair(connection: &mut Connection, mut code: String) -> End {
     let mut failures = 0;
     let input = Arc::new(InputSlot::default());
+    let sessions = connection.state.0.sessions.clone();
+    let conn = connection.id;
+    let mut outbox = connection.outbox();
     loop {
-        let (answer_to, answer) = oneshot::channel();
-        state.command(Command::Pair {
-            conn,
-            code,
-            outbox,
-            input: input.clone(),
-            reply: answer_to,
-        });
-        let Ok(outcome) = answer.await else {
-            return End::Shutdown;
-        };
-        match outcome {
-            PairOutcome::Paired { session } => {
+        match sessions.pair(conn, &code, outbox, input.clone()).await {
+            Ok(session) => {
                 tracing::debug!(conn, %session, "controller paired");
-                let reader = Reader {
-                    conn,
-                    state,
-                    link,
-                    input: &input,
-                    who: Who::Controller,
-                };
-                let end = reader.read_inputs(socket, stops).await;
-                state.command(Command::Leave { conn, session });
+                let end = read_inputs(connection, &input, Who::Controller).await;
+                sessions.leave(conn, session);
                 return end;
             }
-            PairOutcome::Refused {
-                reason,
-                outbox: back,
-            } => {
+            Err((refusal, back)) => {
                 outbox = back;
                 failures += 1;
                 crate::telemetry::protocol_error("pairing_refused");
@@ -79,17 +47,15 @@ pub(super) async fn pair(
                     );
                 }
                 tokio::time::sleep(PAIR_FAILURE_DELAY).await;
-                reply(link, &ServerMessage::PairRefused(PairRefused { reason }));
+                let reason = refusal.to_string();
+                connection.reply(&ServerMessage::PairRefused(PairRefused { reason }));
                 code = loop {
-                    match next_message(socket, stops).await {
+                    match connection.next_message().await {
                         Ok(ClientMessage::Pair(pair)) => break pair.code,
                         Ok(ClientMessage::Ping(ping)) => {
-                            reply(
-                                link,
-                                &ServerMessage::Pong(Pong {
-                                    client_time: ping.client_time,
-                                }),
-                            );
+                            connection.reply(&ServerMessage::Pong(Pong {
+                                client_time: ping.client_time,
+                            }));
                         }
                         Ok(_) => {
                             return End::Refuse(

@@ -22,21 +22,11 @@ use tokio_tungstenite::WebSocketStream;
 use tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::AppState;
-use crate::link::{CloseRequest, Link, LinkIo};
+use super::connection::Connection;
+use crate::link::{Link, LinkIo};
 
 /// Read buffer per socket: client messages are tiny, the 128 KiB default is waste.
 const READ_BUFFER: usize = 4 * 1024;
-
-/// A WebSocket as the connection's task holds it.
-pub(super) type Socket = WebSocketStream<LinkIo>;
-
-/// What a connection's task is given: the link the game writes to, the socket it
-/// reads, and where the game's close request arrives.
-pub(super) struct Upgraded {
-    pub(super) link: Arc<Link>,
-    pub(super) socket: Socket,
-    pub(super) close_requested: tokio::sync::oneshot::Receiver<CloseRequest>,
-}
 
 /// Upgrades `/ws` to a WebSocket speaking [`SUBPROTOCOL`], or refuses the request.
 pub(super) async fn upgrade(
@@ -44,10 +34,7 @@ pub(super) async fn upgrade(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
-    let serve_state = state.clone();
-    accept(state, peer, request, true, move |upgraded| {
-        super::connection::serve(upgraded, serve_state)
-    })
+    accept(state, peer, request, true, super::play::serve)
 }
 
 /// `/echo`, on only with `--echo`: sends every message back. It exists to run the
@@ -66,7 +53,7 @@ fn accept<F>(
     peer: SocketAddr,
     mut request: Request,
     needs_subprotocol: bool,
-    serve: impl FnOnce(Upgraded) -> F + Send + 'static,
+    serve: impl FnOnce(Connection) -> F + Send + 'static,
 ) -> Response
 where
     F: Future<Output = ()> + Send + 'static,
@@ -149,12 +136,7 @@ where
             let link = link.clone();
             async move { link.flush_forever().await }
         });
-        serve(Upgraded {
-            link,
-            socket,
-            close_requested,
-        })
-        .await;
+        serve(Connection::new(state, socket, link, close_requested)).await;
         flusher.abort();
         drop(slot);
     });

@@ -1,10 +1,12 @@
 //! A session driven without sockets: join, tick, read what each member's link wrote.
 
 use arena_shared::codec::decode_server;
-use arena_shared::protocol::{ControllerStatus, EntityId, GameEvent, Move, Role};
+use arena_shared::limits::close_code;
+use arena_shared::protocol::{ControllerStatus, EntityId, GameEvent, Hello, Move, Role};
 use tokio::sync::oneshot;
 
 use super::*;
+use crate::commands::JoinRequest;
 use crate::link::{CloseRequest, Link, MemoryWire};
 
 /// Room enough in a client's socket for anything a test sends.
@@ -94,8 +96,8 @@ fn decoded(client: &mut Client) -> Vec<ServerMessage<'static>> {
 fn a_joiner_is_welcomed_with_a_snapshot_then_gets_deltas() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 3\n"), 1);
     let (mut rx, _) = join(&mut session, 1, Role::Player, ROOMY);
-    session.tick();
-    session.tick();
+    session.tick(&FanoutPool::inline());
+    session.tick(&FanoutPool::inline());
     let messages = decoded(&mut rx);
     let ServerMessage::Welcome(welcome) = &messages[0] else {
         panic!("first a Welcome: {messages:?}")
@@ -130,9 +132,9 @@ fn every_member_gets_the_same_delta_bytes() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 3\n"), 1);
     let (mut a, _) = join(&mut session, 1, Role::Player, ROOMY);
     let (mut b, _) = join(&mut session, 2, Role::Spectator, ROOMY);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let (_, _) = (decoded(&mut a), decoded(&mut b));
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let (x, y) = (a.read(), b.read());
     assert!(!x.is_empty(), "both members get a delta");
     assert_eq!(x, y, "encoded once: the same bytes to each socket");
@@ -142,14 +144,14 @@ fn every_member_gets_the_same_delta_bytes() {
 fn inputs_reach_the_player_and_are_acknowledged() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
     let (mut rx, input) = join(&mut session, 1, Role::Player, ROOMY);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     decoded(&mut rx);
     input.store(Move {
         seq: 7,
         dx: 127,
         dy: 0,
     });
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let messages = decoded(&mut rx);
     let ServerMessage::Delta(delta) = &messages[0] else {
         panic!("{messages:?}")
@@ -172,7 +174,7 @@ fn the_player_cap_refuses_with_a_close() {
         }
         other => panic!("a second player is refused: {other:?}"),
     }
-    session.tick();
+    session.tick(&FanoutPool::inline());
     assert!(
         matches!(decoded(&mut c)[0], ServerMessage::Welcome(_)),
         "spectators do not count"
@@ -187,7 +189,7 @@ fn a_slow_member_is_dropped_then_resynchronized() {
     let (mut fast, _) = join(&mut session, 2, Role::Player, ROOMY);
     let mut dropped = 0;
     for _ in 0..10 {
-        dropped += session.tick().dropped;
+        dropped += session.tick(&FanoutPool::inline()).dropped;
         decoded(&mut fast);
     }
     assert!(
@@ -200,14 +202,14 @@ fn a_slow_member_is_dropped_then_resynchronized() {
         (1..=3).contains(&stale.len()),
         "the welcome and a delta or two, never a backlog: {stale:?}"
     );
-    let report = session.tick();
+    let report = session.tick(&FanoutPool::inline());
     assert_eq!(report.resyncs, 1);
     let messages = decoded(&mut slow);
     let ServerMessage::Snapshot(snapshot) = &messages[0] else {
         panic!("a snapshot: {messages:?}")
     };
     assert_eq!(snapshot.states.len(), 7);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let messages = decoded(&mut slow);
     let ServerMessage::Delta(delta) = &messages[0] else {
         panic!("then deltas: {messages:?}")
@@ -224,11 +226,11 @@ fn leaving_removes_the_player_for_everyone() {
     );
     let (_a, _) = join(&mut session, 1, Role::Player, ROOMY);
     let (mut b, _) = join(&mut session, 2, Role::Player, ROOMY);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     decoded(&mut b);
     assert!(session.leave(1));
     assert!(!session.leave(1), "leaving twice is harmless");
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let messages = decoded(&mut b);
     let ServerMessage::Delta(delta) = &messages[0] else {
         panic!("{messages:?}")
@@ -251,14 +253,14 @@ fn an_empty_session_expires_after_its_timeout() {
     );
     let (_rx, _) = join(&mut session, 1, Role::Player, ROOMY);
     for _ in 0..10 {
-        session.tick();
+        session.tick(&FanoutPool::inline());
     }
     assert!(!session.expired(), "a session with a member never expires");
     session.leave(1);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     assert!(!session.expired(), "not before the timeout");
     for _ in 0..3 {
-        session.tick();
+        session.tick(&FanoutPool::inline());
     }
     assert!(session.expired(), "0.1 s at 30 Hz is 3 ticks");
 }
@@ -271,7 +273,7 @@ fn a_controller_steers_through_its_players_slot_and_is_closed_when_the_page_leav
         1,
     );
     let (mut page, _) = join(&mut session, 1, Role::Player, ROOMY);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     decoded(&mut page);
     let player = session.player_of(1).expect("the page has a player");
     let (outbox, mut phone) = Client::pair(ROOMY);
@@ -318,7 +320,7 @@ fn player_and_watcher(grace_s: &str) -> (Session, Client, Client, EntityId, Stri
     let mut session = Session::new("t".into(), &tunables(&overrides), 1);
     let (mut player, _) = join(&mut session, 1, Role::Player, ROOMY);
     let (mut watcher, _) = join(&mut session, 2, Role::Spectator, ROOMY);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let (me, token) = welcome(&mut player);
     decoded(&mut watcher);
     (session, player, watcher, me, token)
@@ -339,10 +341,10 @@ fn a_dropped_player_comes_back_as_itself_within_the_grace_period() {
 
     session.leave(1);
     for _ in 0..10 {
-        session.tick();
+        session.tick(&FanoutPool::inline());
     }
     let (mut back, _) = reconnecting(&mut session, 3, &token);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let (again, new_token) = welcome(&mut back);
     assert_eq!(again, me, "the same entity");
     assert_ne!(new_token, token, "with a fresh token");
@@ -370,7 +372,7 @@ fn a_dropped_player_comes_back_as_itself_within_the_grace_period() {
         "nobody left and nobody joined: {events:?}"
     );
     let (mut stale, _) = reconnecting(&mut session, 4, &token);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let (other, _) = welcome(&mut stale);
     assert_ne!(
         other, me,
@@ -383,7 +385,7 @@ fn a_dropped_player_leaves_when_the_grace_period_ends() {
     let (mut session, _player, mut watcher, me, token) = player_and_watcher("0.2");
     session.leave(1);
     for _ in 0..8 {
-        session.tick();
+        session.tick(&FanoutPool::inline());
     }
     let left = decoded(&mut watcher).into_iter().any(|m| {
         matches!(m, ServerMessage::Delta(d) if d.events.contains(&GameEvent::PlayerLeft { id: me }))
@@ -393,7 +395,7 @@ fn a_dropped_player_leaves_when_the_grace_period_ends() {
         "0.2 s at 30 Hz is 6 ticks: then the player leaves for good"
     );
     let (mut late, _) = reconnecting(&mut session, 3, &token);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     assert_ne!(welcome(&mut late).0, me, "too late: a new player");
 }
 
@@ -401,10 +403,10 @@ fn a_dropped_player_leaves_when_the_grace_period_ends() {
 fn a_reconnect_on_a_new_connection_replaces_a_half_open_one() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
     let (mut old, _) = join(&mut session, 1, Role::Player, ROOMY);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let (me, token) = welcome(&mut old);
     let (mut new, _) = reconnecting(&mut session, 2, &token);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     assert_eq!(welcome(&mut new).0, me);
     assert_eq!(
         old.closed_with(),
@@ -417,7 +419,7 @@ fn a_reconnect_on_a_new_connection_replaces_a_half_open_one() {
 fn a_phone_keeps_steering_when_its_players_page_reconnects() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
     let (mut page, _) = join(&mut session, 1, Role::Player, ROOMY);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let (player, token) = welcome(&mut page);
     let (outbox, _phone) = Client::pair(ROOMY);
     let phone_input = Arc::new(InputSlot::default());
@@ -427,9 +429,9 @@ fn a_phone_keeps_steering_when_its_players_page_reconnects() {
 
     // The page's connection drops and comes back with its token.
     session.leave(1);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let (mut back, _) = reconnecting(&mut session, 3, &token);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     assert_eq!(welcome(&mut back).0, player);
 
     phone_input.store(Move {
@@ -437,7 +439,7 @@ fn a_phone_keeps_steering_when_its_players_page_reconnects() {
         dx: 127,
         dy: 0,
     });
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let steered = decoded(&mut back).into_iter().any(|m| {
         matches!(m, ServerMessage::Delta(d) if d.acks.iter().any(|a| a.id == player && a.seq == 9))
     });
@@ -448,7 +450,7 @@ fn a_phone_keeps_steering_when_its_players_page_reconnects() {
 fn a_spectator_cannot_take_a_player_with_its_token() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
     let (mut page, _) = join(&mut session, 1, Role::Player, ROOMY);
-    session.tick();
+    session.tick(&FanoutPool::inline());
     let (_, token) = welcome(&mut page);
     session.leave(1);
     let (outbox, mut rx) = Client::pair(ROOMY);
@@ -464,7 +466,7 @@ fn a_spectator_cannot_take_a_player_with_its_token() {
         outbox,
         input: Arc::default(),
     });
-    session.tick();
+    session.tick(&FanoutPool::inline());
     match decoded(&mut rx).into_iter().next() {
         Some(ServerMessage::Welcome(w)) => assert_eq!(w.you, None, "a spectator owns no player"),
         other => panic!("expected a Welcome, got {other:?}"),

@@ -37,10 +37,17 @@ pub(crate) struct TestServer {
 impl TestServer {
     /// Starts a server with the built-in tunables and `overrides` (TOML) merged over them.
     pub(crate) async fn start(overrides: &str) -> TestServer {
+        TestServer::start_with_workers(overrides, arena_server::server::default_tick_threads())
+            .await
+    }
+
+    /// Starts a server with `workers` tick workers.
+    pub(crate) async fn start_with_workers(overrides: &str, workers: usize) -> TestServer {
         let tunables = Tunables::merged(overrides, "test").expect("test tunables are valid");
         let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), tunables)
             .await
-            .expect("binding 127.0.0.1:0 works");
+            .expect("binding 127.0.0.1:0 works")
+            .with_tick_threads(workers);
         let addr = server.local_addr().expect("a bound server has an address");
         let stats = server.stats();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -354,4 +361,65 @@ pub(crate) async fn upgrade_by_hand(addr: SocketAddr) -> TcpStream {
         "upgraded"
     );
     tcp
+}
+
+/// GETs `path` from the server: its status and body.
+pub(crate) async fn get(server: &TestServer, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://{}{path}", server.addr))
+        .await
+        .expect("HTTP answers");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("a text body"))
+}
+
+/// The value of a sample line `name value` (labels included in `name`).
+pub(crate) fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix(' '))
+        })
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// The sum of a metric's samples over all its label sets, if it has any.
+pub(crate) fn total(text: &str, name: &str) -> Option<f64> {
+    let values: Vec<f64> = text
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix(name)?;
+            let value = match rest.strip_prefix('{') {
+                Some(labelled) => labelled.split_once("} ")?.1,
+                None => rest.strip_prefix(' ')?,
+            };
+            value.trim().parse().ok()
+        })
+        .collect();
+    (!values.is_empty()).then(|| values.iter().sum())
+}
+
+/// Says Hello as a player of `session` and expects to be refused: the close code and
+/// reason.
+pub(crate) async fn refused_join(server: &TestServer, session: &str) -> (u16, String) {
+    let mut ws = open(server.addr, None).await;
+    let hello = encode_client(&ClientMessage::Hello(Hello {
+        name: "refused".into(),
+        session: Some(session.into()),
+        role: Role::Player,
+        reconnect: None,
+    }))
+    .expect("encodes");
+    ws.send(Message::Binary(hello.into())).await.expect("sent");
+    loop {
+        match timeout(PATIENCE, ws.next()).await.expect("answered") {
+            Some(Ok(Message::Close(Some(close)))) => {
+                return (u16::from(close.code), close.reason.to_string());
+            }
+            Some(Ok(Message::Binary(bytes))) => {
+                panic!("expected a refusal, got {:?}", decode_server(&bytes))
+            }
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
 }

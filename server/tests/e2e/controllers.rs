@@ -12,13 +12,13 @@ use tokio_tungstenite::tungstenite::Message;
 use super::common::{Client, Incoming, PATIENCE, TestServer, open};
 
 /// A phone: a raw protocol client that pairs instead of joining.
-struct Phone {
+pub(super) struct Phone {
     ws: WebSocketStream<tokio::net::TcpStream>,
     seq: u32,
 }
 
 impl Phone {
-    async fn connect(server: &TestServer) -> Phone {
+    pub(super) async fn connect(server: &TestServer) -> Phone {
         Phone {
             ws: open(server.addr, None).await,
             seq: 0,
@@ -33,7 +33,7 @@ impl Phone {
             .expect("sent");
     }
 
-    async fn pair(&mut self, code: &str) -> ServerMessage<'static> {
+    pub(super) async fn pair(&mut self, code: &str) -> ServerMessage<'static> {
         self.send(&ClientMessage::Pair(Pair { code: code.into() }))
             .await;
         self.next()
@@ -41,7 +41,7 @@ impl Phone {
             .unwrap_or_else(|(c, r)| panic!("closed while pairing: {c} {r}"))
     }
 
-    async fn steer(&mut self, dx: i8, dy: i8) {
+    pub(super) async fn steer(&mut self, dx: i8, dy: i8) {
         self.seq += 1;
         let seq = self.seq;
         self.send(&ClientMessage::Move(Move { seq, dx, dy })).await;
@@ -70,7 +70,7 @@ impl Phone {
 }
 
 /// The page asks for a code and gets it.
-async fn code_for(page: &mut Client) -> String {
+pub(super) async fn code_for(page: &mut Client) -> String {
     page.send(&ClientMessage::RequestPairCode).await;
     loop {
         match page.recv().await {

@@ -113,28 +113,9 @@ async fn sessions_are_capped() {
     let server = TestServer::start("[limits]\nmax_sessions = 1\n").await;
     let _ada = Client::join(&server, "ada", Some("one"), Role::Player).await;
     let _bob = Client::join(&server, "bob", Some("one"), Role::Player).await;
-    let mut ws = open(server.addr, None).await;
-    use futures_util::{SinkExt, StreamExt};
-    let hello = encode_client(&ClientMessage::Hello(arena_shared::protocol::Hello {
-        name: "eve".into(),
-        session: Some("two".into()),
-        role: Role::Player,
-        reconnect: None,
-    }))
-    .expect("encodes");
-    ws.send(Message::Binary(hello.into())).await.expect("sent");
-    let frame = tokio::time::timeout(super::common::PATIENCE, ws.next())
-        .await
-        .expect("answered");
-    let Some(Ok(Message::Close(Some(close)))) = frame else {
-        panic!("closed, got {frame:?}")
-    };
-    assert_eq!(u16::from(close.code), close_code::TOO_MANY_SESSIONS);
-    assert!(
-        close.reason.contains("maximum of 1 sessions"),
-        "{}",
-        close.reason
-    );
+    let (code, reason) = super::common::refused_join(&server, "two").await;
+    assert_eq!(code, close_code::TOO_MANY_SESSIONS);
+    assert!(reason.contains("maximum of 1 sessions"), "{reason}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

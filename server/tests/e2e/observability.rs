@@ -3,29 +3,11 @@
 use arena_shared::protocol::Role;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::common::{Client, TestServer};
-
-async fn get(server: &TestServer, path: &str) -> (u16, String) {
-    let response = reqwest::get(format!("http://{}{path}", server.addr))
-        .await
-        .expect("HTTP answers");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("a text body"))
-}
-
-/// The value of a sample line `name value` (labels included in `name`).
-fn sample(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|line| {
-            line.strip_prefix(name)
-                .and_then(|rest| rest.strip_prefix(' '))
-        })
-        .and_then(|value| value.trim().parse().ok())
-}
+use super::common::{Client, TestServer, get, sample, total};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_ticks_inputs_traffic_and_protocol_errors() {
-    let server = TestServer::start("").await;
+    let server = TestServer::start_with_workers("", 2).await;
     let mut ada = Client::join(&server, "ada", Some("obs"), Role::Player).await;
     for _ in 0..3 {
         ada.steer(1.0, 0.0).await;
@@ -50,11 +32,25 @@ async fn metrics_count_ticks_inputs_traffic_and_protocol_errors() {
         "process_cpu_seconds_total",
         "process_resident_memory_bytes",
     ] {
+        assert!(total(&text, name).is_some(), "/metrics has {name}:\n{text}");
+    }
+    for worker in ["0", "1"] {
+        let ticks = format!("arena_ticks_total{{worker=\"{worker}\"}}");
         assert!(
-            sample(&text, name).is_some(),
-            "/metrics has {name}:\n{text}"
+            sample(&text, &ticks).unwrap_or(0.0) >= 40.0,
+            "each of the two tick workers keeps its own cadence and is counted apart:\n{text}"
         );
     }
+    assert_eq!(
+        total(&text, "arena_worker_sessions"),
+        Some(1.0),
+        "the session runs on one worker:\n{text}"
+    );
+    assert_eq!(
+        total(&text, "arena_worker_connections"),
+        Some(1.0),
+        "ada is counted on her session's worker:\n{text}"
+    );
     assert!(sample(&text, "arena_inputs_received_total").unwrap_or(0.0) >= 3.0);
     assert!(sample(&text, "arena_messages_sent_total").unwrap_or(0.0) >= 45.0);
     assert!(
@@ -62,8 +58,8 @@ async fn metrics_count_ticks_inputs_traffic_and_protocol_errors() {
         "the malformed message is counted by kind:\n{text}"
     );
     assert!(
-        text.contains("arena_tick_duration_seconds_bucket{le=\"0.001\"}"),
-        "tick durations are a histogram with sub-millisecond buckets"
+        text.contains("arena_tick_duration_seconds_bucket{worker=\"0\",le=\"0.001\"}"),
+        "tick durations are a histogram per worker with sub-millisecond buckets:\n{text}"
     );
 }
 
@@ -77,4 +73,8 @@ async fn healthz_reports_this_servers_state() {
     assert!(text.starts_with("ok\n"), "{text}");
     assert_eq!(sample(&text, "connections"), Some(1.0), "{text}");
     assert_eq!(sample(&text, "sessions"), Some(1.0), "{text}");
+    assert!(
+        sample(&text, "tick_workers").is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
 }

@@ -1,0 +1,79 @@
+//! What the socket side hands the game side: the commands a connection's task sends to
+//! the tick worker that owns its session.
+//!
+//! This module sits below both sides (it names connections, outboxes and input slots,
+//! nothing of tasks or workers), so that the socket side, the sessions and the pairing
+//! codes can all speak of a connection without importing one another.
+
+use std::sync::Arc;
+
+use arena_shared::protocol::{EntityId, Hello};
+use tokio::sync::oneshot;
+
+use crate::input_slot::InputSlot;
+use crate::outbox::Outbox;
+use crate::pairing::Refusal;
+
+/// Identifies a connection across the server.
+pub type ConnId = u64;
+
+/// A connection asking to join a session.
+#[derive(Debug)]
+pub struct JoinRequest {
+    /// The connection.
+    pub conn: ConnId,
+    /// The session's code, already defaulted.
+    pub session: String,
+    /// What the client said.
+    pub hello: Hello,
+    /// Where the session sends it frames.
+    pub outbox: Outbox,
+    /// Where its reader leaves inputs.
+    pub input: Arc<InputSlot>,
+}
+
+/// A phone controller whose pairing code was redeemed, to be attached to its player.
+#[derive(Debug)]
+pub struct ControllerRequest {
+    /// The controller's connection.
+    pub conn: ConnId,
+    /// The player the code was issued for.
+    pub player: EntityId,
+    /// Its outbox, kept by the session if the player is still there.
+    pub outbox: Outbox,
+    /// Where its reader leaves inputs.
+    pub input: Arc<InputSlot>,
+    /// Where the outcome goes.
+    pub reply: oneshot::Sender<Result<(), (Refusal, Outbox)>>,
+}
+
+/// What a connection's task asks of the worker that owns its session; handled at the
+/// start of that worker's next tick.
+#[derive(Debug)]
+pub enum Command {
+    /// Join a session, creating it if its code is new.
+    Join(JoinRequest),
+    /// A connection is gone.
+    Leave {
+        /// The connection.
+        conn: ConnId,
+        /// Its session's code.
+        session: String,
+    },
+    /// A player's page asks for a pairing code.
+    RequestPairCode {
+        /// The page's connection.
+        conn: ConnId,
+        /// Its session.
+        session: String,
+    },
+    /// Attach a paired controller to its player.
+    AttachController {
+        /// The player's session.
+        session: String,
+        /// The controller.
+        request: ControllerRequest,
+    },
+    /// Stop the worker.
+    Stop,
+}

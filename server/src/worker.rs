@@ -1,0 +1,290 @@
+//! Tick workers: N threads, each stepping its own sessions on its own fixed cadence.
+//!
+//! A tick is CPU work on a deadline, so it runs on dedicated threads, off the async
+//! runtime: on a small machine it must not queue behind socket tasks, nor they behind
+//! it. Each worker owns a disjoint set of sessions (the [`Sessions`] registry says
+//! which) and keeps cadence against absolute deadlines, without drift; when it falls a
+//! whole period behind it skips ahead instead of bursting to catch up, and counts the
+//! overrun. A worker never waits on a socket: every send is non-blocking (see
+//! [`crate::link`]), and a big session's sends are spread over the fan-out pool
+//! ([`crate::fanout`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc::{self, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use arena_shared::protocol::{PairCode, ServerMessage};
+
+use crate::commands::{Command, ConnId, ControllerRequest};
+use crate::config::Tunables;
+use crate::fanout::FanoutPool;
+use crate::pairing::{Binding, Refusal};
+use crate::session::Session;
+use crate::sessions::{Claim, Sessions, WorkerId, WorkerLoad, WorkerPort};
+use crate::stats::{Stats, TickRecord};
+
+/// The running tick workers.
+#[derive(Debug)]
+pub struct TickWorkers {
+    sessions: Arc<Sessions>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// What every worker shares.
+struct Shared {
+    tunables: Tunables,
+    sessions: Arc<Sessions>,
+    stats: Arc<Stats>,
+    fanout: Arc<FanoutPool>,
+    /// Where phones on the local network reach the server, for pairing QR codes.
+    lan_url: Option<String>,
+}
+
+impl TickWorkers {
+    /// Starts `count` workers (at least one) and the registry that routes to them.
+    pub fn spawn(
+        count: usize,
+        tunables: Tunables,
+        stats: Arc<Stats>,
+        lan_url: Option<String>,
+    ) -> std::io::Result<TickWorkers> {
+        let count = count.max(1);
+        let (ports, inboxes): (Vec<_>, Vec<_>) = (0..count)
+            .map(|_| {
+                let (commands, inbox) = mpsc::channel();
+                let load = Arc::new(WorkerLoad::default());
+                (WorkerPort { commands, load }, inbox)
+            })
+            .unzip();
+        let loads: Vec<Arc<WorkerLoad>> = ports.iter().map(|p| p.load.clone()).collect();
+        let sessions = Arc::new(Sessions::new(
+            ports,
+            tunables.limits.max_sessions,
+            Duration::from_secs_f32(tunables.controllers.code_ttl_s),
+        ));
+        let fanout = Arc::new(FanoutPool::new(count)?);
+        let shared = Arc::new(Shared {
+            tunables,
+            sessions: sessions.clone(),
+            stats,
+            fanout,
+            lan_url,
+        });
+        let mut threads = Vec::with_capacity(count);
+        for (id, (inbox, load)) in inboxes.into_iter().zip(loads).enumerate() {
+            let shared = shared.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("arena-tick-{id}"))
+                .spawn(move || Worker::new(id, shared, load).run(&inbox));
+            match thread {
+                Ok(thread) => threads.push(thread),
+                Err(err) => {
+                    sessions.stop_workers();
+                    return Err(err);
+                }
+            }
+        }
+        Ok(TickWorkers { sessions, threads })
+    }
+
+    /// The registry every connection routes its commands through.
+    pub fn sessions(&self) -> Arc<Sessions> {
+        self.sessions.clone()
+    }
+
+    /// Stops every worker and waits for its thread to end.
+    pub fn stop(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
+        self.sessions.stop_workers();
+        for thread in self.threads.drain(..) {
+            if thread.join().is_err() {
+                tracing::error!("a tick worker panicked");
+            }
+        }
+    }
+}
+
+impl Drop for TickWorkers {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+/// One worker's thread state.
+struct Worker {
+    id: WorkerId,
+    shared: Arc<Shared>,
+    load: Arc<WorkerLoad>,
+    sessions: HashMap<String, Session>,
+    /// Sessions this worker has created, for their seeds.
+    created: u64,
+}
+
+impl Worker {
+    fn new(id: WorkerId, shared: Arc<Shared>, load: Arc<WorkerLoad>) -> Worker {
+        Worker {
+            id,
+            shared,
+            load,
+            sessions: HashMap::new(),
+            created: 0,
+        }
+    }
+
+    fn run(mut self, inbox: &mpsc::Receiver<Command>) {
+        let period = Duration::from_secs_f64(1.0 / f64::from(self.shared.tunables.tick_hz));
+        let mut deadline = Instant::now() + period;
+        loop {
+            if let Some(wait) = deadline.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let started = Instant::now();
+            loop {
+                match inbox.try_recv() {
+                    Ok(Command::Stop) | Err(TryRecvError::Disconnected) => {
+                        return self.drop_all();
+                    }
+                    Ok(command) => self.handle(command),
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            let mut record = self.tick_all();
+            record.took = started.elapsed();
+            record.overran = record.took > period;
+            self.load.record(record.took, self.sessions.len());
+            self.shared.stats.tick(self.id, record);
+
+            deadline += period;
+            let now = Instant::now();
+            if now > deadline + period {
+                tracing::warn!(
+                    worker = self.id,
+                    late_ms = (now - deadline).as_millis() as u64,
+                    "tick worker behind; skipping ahead"
+                );
+                deadline = now;
+            }
+        }
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Join(request) => {
+                if let Some(session) = self.sessions.get_mut(&request.session) {
+                    return session.join(request);
+                }
+                match self.shared.sessions.claim(&request.session, self.id) {
+                    Claim::Create => self.create(&request.session).join(request),
+                    Claim::Forward(owner) => {
+                        self.shared.sessions.send(owner, Command::Join(request));
+                    }
+                    Claim::Full => self.shared.sessions.refuse_full(request),
+                }
+            }
+            Command::Leave { conn, session } => {
+                if let Some(session) = self.sessions.get_mut(&session) {
+                    session.leave(conn);
+                }
+            }
+            Command::RequestPairCode { conn, session } => self.issue_code(conn, session),
+            Command::AttachController { session, request } => self.attach(&session, request),
+            Command::Stop => {}
+        }
+    }
+
+    fn create(&mut self, code: &str) -> &mut Session {
+        self.created += 1;
+        // Seeds differ per worker and per session, and stay reproducible for one worker.
+        let seed = self
+            .shared
+            .tunables
+            .seed
+            .wrapping_add(self.created)
+            .wrapping_add((self.id as u64) << 32);
+        tracing::info!(session = %code, worker = self.id, "session created");
+        self.shared.stats.session_created();
+        self.sessions
+            .entry(code.to_owned())
+            .or_insert_with(|| Session::new(code.to_owned(), &self.shared.tunables, seed))
+    }
+
+    /// Steps every session once, and drops the ones that have expired.
+    fn tick_all(&mut self) -> TickRecord {
+        let mut record = TickRecord::default();
+        for session in self.sessions.values_mut() {
+            let report = session.tick(&self.shared.fanout);
+            record.dropped += report.dropped;
+            record.resyncs += report.resyncs;
+            record.entities += session.entity_count();
+            record.connections += session.member_count();
+        }
+        let (registry, stats, id) = (&self.shared.sessions, &self.shared.stats, self.id);
+        self.sessions.retain(|code, session| {
+            let keep = !session.expired();
+            if !keep {
+                registry.release(code, id);
+                stats.session_dropped();
+                tracing::info!(session = %code, worker = id, "empty session dropped");
+            }
+            keep
+        });
+        record.sessions = self.sessions.len();
+        record
+    }
+
+    /// Issues a pairing code for the player of the page on `conn` and sends it there.
+    fn issue_code(&mut self, conn: ConnId, code: String) {
+        let Some(session) = self.sessions.get_mut(&code) else {
+            return;
+        };
+        let Some(player) = session.player_of(conn) else {
+            return;
+        };
+        let binding = Binding {
+            session: code,
+            player,
+            page: conn,
+        };
+        match self.shared.sessions.issue_code(binding) {
+            Ok(code) => {
+                let message = ServerMessage::PairCode(PairCode {
+                    code,
+                    expires_in_s: self.shared.sessions.code_ttl().as_secs() as u32,
+                    lan_url: self.shared.lan_url.clone(),
+                });
+                session.send_to(conn, &message);
+            }
+            Err(err) => tracing::error!(%err, "no randomness for a pairing code"),
+        }
+    }
+
+    fn attach(&mut self, code: &str, request: ControllerRequest) {
+        let ControllerRequest {
+            conn,
+            player,
+            outbox,
+            input,
+            reply,
+        } = request;
+        let outcome = match self.sessions.get_mut(code) {
+            Some(session) => session.attach_controller(conn, player, outbox, input),
+            None => Err((Refusal::PlayerLeft, outbox)),
+        };
+        // The controller may be gone already; then nobody waits for this.
+        let _ = reply.send(outcome);
+    }
+
+    /// The server is stopping: give every session's code back.
+    fn drop_all(&mut self) {
+        for code in self.sessions.keys() {
+            self.shared.sessions.release(code, self.id);
+            self.shared.stats.session_dropped();
+        }
+        self.sessions.clear();
+    }
+}
