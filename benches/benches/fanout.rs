@@ -23,7 +23,7 @@ fn fanout(c: &mut Criterion) {
     group.bench_function("offer_1000_links", |b| {
         b.iter(|| {
             for outbox in &mut outboxes {
-                outbox.offer_delta(&delta);
+                outbox.offer_delta(&delta, 0);
             }
             for wire in &wires {
                 wire.take();

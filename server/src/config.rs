@@ -134,6 +134,10 @@ pub struct NetworkTunables {
     pub max_owed_bytes: usize,
     /// SO_SNDBUF of accepted sockets in bytes; 0 keeps the kernel's autotuning.
     pub send_buffer_bytes: u32,
+    /// Deltas' worth of bytes a socket may hold unsent in the kernel
+    /// (`TCP_NOTSENT_LOWAT`, sized from the session's recent deltas); 0 leaves the
+    /// kernel unbounded.
+    pub unsent_deltas: u32,
 }
 
 /// Why the tunables could not be loaded.

@@ -6,9 +6,11 @@
 //! fan-out costs. Whatever the kernel does not take at once is *owed*: kept here, in
 //! order, and written by the connection's flusher when the socket is writable again.
 //!
-//! A delta that finds anything owed is skipped, since the client is not keeping up. So
-//! a slow socket owes at most the rest of one frame and a few small messages, never a
-//! backlog. tungstenite, which reads the socket and answers pings and closes, writes
+//! A delta that finds anything owed, or that the kernel refuses outright, is skipped,
+//! since the client is not keeping up. So a slow socket owes at most the rest of one
+//! frame and a few small messages, never a backlog; and since the kernel refuses writes
+//! once a few deltas are unsent ([`Link::limit_unsent`]), it holds no backlog there
+//! either. tungstenite, which reads the socket and answers pings and closes, writes
 //! through the same owed bytes ([`LinkIo`]): every write is whole frames appended under
 //! one lock, so frames from the two sides never interleave.
 
@@ -31,11 +33,23 @@ pub trait Wire: Send + Sync + 'static {
     fn try_write(&self, bytes: &[u8]) -> io::Result<usize>;
     /// Ready when a write may succeed again.
     fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// Refuses writes while this many bytes or more are unsent in the kernel.
+    fn limit_unsent(&self, _bytes: u32) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Wire for Arc<TcpStream> {
     fn try_write(&self, bytes: &[u8]) -> io::Result<usize> {
         TcpStream::try_write(self, bytes)
+    }
+
+    /// `TCP_NOTSENT_LOWAT`: the kernel refuses a write (and reports the socket not
+    /// writable) while this many bytes are queued but not yet sent. Unlike a small
+    /// `SO_SNDBUF`, it does not limit bytes in flight, so it costs a healthy client on
+    /// a long path nothing.
+    fn limit_unsent(&self, bytes: u32) -> io::Result<()> {
+        socket2::SockRef::from(&**self).set_tcp_notsent_lowat(bytes)
     }
 
     fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -106,9 +120,18 @@ impl Link {
         self.write(frame, Writer::Game)
     }
 
-    /// Sends a delta unless the client is still owed earlier bytes.
-    pub fn send_delta(&self, frame: &[u8]) -> Sent {
-        self.write(frame, Writer::GameDelta)
+    /// Sends a frame that is only worth sending now (a delta, a resync snapshot): not
+    /// while the client is still owed earlier bytes, and not owed itself if the kernel
+    /// refuses all of it. Only the rest of a frame the kernel took in part is owed.
+    pub fn send_latest(&self, frame: &[u8]) -> Sent {
+        self.write(frame, Writer::Latest)
+    }
+
+    /// Bounds what the kernel may hold unsent for this socket (see [`Wire::limit_unsent`]).
+    pub fn limit_unsent(&self, bytes: u32) {
+        if let Err(err) = self.wire.limit_unsent(bytes) {
+            tracing::debug!(%err, "cannot bound the socket's unsent bytes");
+        }
     }
 
     /// Whether every byte handed over has reached the kernel.
@@ -140,13 +163,18 @@ impl Link {
             match self.wire.try_write(frame) {
                 Ok(n) if n == frame.len() => Sent::Written,
                 Ok(n) => owe(&mut owed.bytes, &frame[n..]),
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => owe(&mut owed.bytes, frame),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    if from == Writer::Latest {
+                        return Sent::Skipped;
+                    }
+                    owe(&mut owed.bytes, frame)
+                }
                 Err(_) => {
                     owed.broken = true;
                     return Sent::Closed;
                 }
             }
-        } else if from == Writer::GameDelta
+        } else if from == Writer::Latest
             || (from == Writer::Game && owed.bytes.len() + frame.len() > self.max_owed)
         {
             return Sent::Skipped;
@@ -203,12 +231,13 @@ fn owe(owed: &mut BytesMut, rest: &[u8]) -> Sent {
     Sent::Owed
 }
 
-/// Who is writing: the game's deltas give way to a slow client, its other frames are
-/// bounded by `max_owed`, and tungstenite's own frames (pongs, closes) always go.
+/// Who is writing: the game's deltas and snapshots give way to a slow client, its
+/// other frames are bounded by `max_owed`, and tungstenite's own frames (pongs, closes)
+/// always go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Writer {
     Game,
-    GameDelta,
+    Latest,
     Protocol,
 }
 

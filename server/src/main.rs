@@ -30,9 +30,13 @@ struct Args {
     /// Seed of the per-session random numbers.
     #[arg(long, env = "ARENA_SEED")]
     seed: Option<u64>,
-    /// Threads for socket I/O (the tick loop has its own); default: one per core.
+    /// Threads for socket I/O (the tick workers have their own); default: one per core.
     #[arg(long, env = "ARENA_IO_THREADS")]
     io_threads: Option<usize>,
+    /// Tick workers: threads that each step their own sessions (and help send a big
+    /// session's deltas); default: one per core.
+    #[arg(long, env = "ARENA_TICK_THREADS")]
+    tick_threads: Option<usize>,
     /// Also serve `/echo`, which sends every WebSocket message back: for the Autobahn
     /// conformance suite (benches/autobahn/run.sh), not for production.
     #[arg(long, env = "ARENA_ECHO")]
@@ -64,9 +68,13 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         tracing::warn!(%err, "cannot raise the open-file limit");
     }
 
+    let tick_threads = args
+        .tick_threads
+        .unwrap_or_else(arena_server::server::default_tick_threads);
     let server = Server::bind(args.addr, tunables.clone())
         .await?
-        .with_echo(args.echo);
+        .with_echo(args.echo)
+        .with_tick_threads(tick_threads);
     let addr = server.local_addr()?;
     let shown = if addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], addr.port()))
@@ -77,6 +85,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         tick_hz = tunables.tick_hz,
         balls = tunables.balls.count,
         max_players = tunables.players.max_per_session,
+        tick_threads,
         "Arena is listening on {addr}"
     );
     println!("Arena is running: open http://{shown}/ to play");

@@ -44,6 +44,8 @@ pub struct Outbox {
     link: Arc<Link>,
     /// Deltas are being dropped until the link owes nothing and a snapshot is sent.
     lagging: bool,
+    /// The bound on the socket's unsent bytes last set; 0 before any.
+    unsent_limit: u32,
 }
 
 impl std::fmt::Debug for Outbox {
@@ -60,6 +62,7 @@ impl Outbox {
         Outbox {
             link,
             lagging: false,
+            unsent_limit: 0,
         }
     }
 
@@ -68,12 +71,23 @@ impl Outbox {
         self.link.clone()
     }
 
-    /// Offers the tick's delta. Never waits.
-    pub fn offer_delta(&mut self, delta: &Bytes) -> Offer {
+    /// Offers the tick's delta. Never waits. `unsent_limit` is how many bytes the
+    /// socket may hold unsent in the kernel (a few of the session's recent deltas, see
+    /// [`Link::limit_unsent`]); it is applied when it is over twice or under half the
+    /// one in force, so deltas that vary in size cost a system call per socket now and
+    /// then, not per delta.
+    pub fn offer_delta(&mut self, delta: &Bytes, unsent_limit: u32) -> Offer {
+        if unsent_limit > 0
+            && (unsent_limit > self.unsent_limit.saturating_mul(2)
+                || unsent_limit < self.unsent_limit / 2)
+        {
+            self.link.limit_unsent(unsent_limit);
+            self.unsent_limit = unsent_limit;
+        }
         if self.lagging {
             return Offer::Dropped;
         }
-        let offer = offer(self.link.send_delta(delta));
+        let offer = offer(self.link.send_latest(delta));
         if offer == Offer::Dropped {
             self.lagging = true;
         }
@@ -86,9 +100,18 @@ impl Outbox {
         self.lagging && self.link.owes_nothing()
     }
 
-    /// Offers a resynchronizing snapshot; deltas resume after it.
+    /// Offers a resynchronizing snapshot; deltas resume after it. It must bring the
+    /// client to the present, so it goes only into a socket that has nothing unsent
+    /// (behind stale deltas it would be stale itself); one the kernel refuses is not
+    /// kept, and the next tick offers a newer one.
     pub fn offer_snapshot(&mut self, snapshot: &Bytes) -> Offer {
-        let offer = offer(self.link.send(snapshot));
+        if self.unsent_limit > 0 {
+            self.link.limit_unsent(1);
+        }
+        let offer = offer(self.link.send_latest(snapshot));
+        if self.unsent_limit > 0 {
+            self.link.limit_unsent(self.unsent_limit);
+        }
         if offer == Offer::Sent {
             self.lagging = false;
         }
@@ -126,14 +149,14 @@ mod tests {
         let (link, _close) = Link::new(wire.clone(), 1024, Arc::default());
         let mut outbox = Outbox::new(link.clone());
         let delta = Bytes::from_static(b"dd");
-        assert_eq!(outbox.offer_delta(&delta), Offer::Sent, "written");
+        assert_eq!(outbox.offer_delta(&delta, 0), Offer::Sent, "written");
         assert_eq!(
-            outbox.offer_delta(&delta),
+            outbox.offer_delta(&delta, 0),
             Offer::Sent,
             "half written, the rest owed"
         );
         assert_eq!(
-            outbox.offer_delta(&delta),
+            outbox.offer_delta(&delta, 0),
             Offer::Dropped,
             "nothing new while bytes are owed"
         );
@@ -142,7 +165,7 @@ mod tests {
         assert!(link.try_flush().expect("flushes"), "the rest goes out");
         assert_eq!(wire.take(), b"dddd", "frames are never cut short");
         assert_eq!(
-            outbox.offer_delta(&delta),
+            outbox.offer_delta(&delta, 0),
             Offer::Dropped,
             "stale deltas stay dropped"
         );
@@ -152,8 +175,35 @@ mod tests {
             Offer::Sent
         );
         assert!(!outbox.wants_snapshot());
-        assert_eq!(outbox.offer_delta(&delta), Offer::Sent, "deltas resume");
+        assert_eq!(outbox.offer_delta(&delta, 0), Offer::Sent, "deltas resume");
         assert_eq!(wire.take(), b"sdd");
+    }
+
+    #[test]
+    fn a_delta_or_snapshot_the_kernel_refuses_whole_is_skipped_not_owed() {
+        let wire = MemoryWire::new(0);
+        let (link, _close) = Link::new(wire.clone(), 1024, Arc::default());
+        let mut outbox = Outbox::new(link.clone());
+        let delta = Bytes::from_static(b"dd");
+        assert_eq!(outbox.offer_delta(&delta, 0), Offer::Dropped);
+        assert!(link.owes_nothing(), "a refused delta is not kept for later");
+        assert!(
+            outbox.wants_snapshot(),
+            "the client needs the present instead"
+        );
+        let snapshot = Bytes::from_static(b"old");
+        assert_eq!(outbox.offer_snapshot(&snapshot), Offer::Dropped);
+        assert!(
+            link.owes_nothing(),
+            "nor is a refused snapshot: a newer one follows"
+        );
+        wire.make_room(100);
+        assert_eq!(
+            outbox.offer_snapshot(&Bytes::from_static(b"new")),
+            Offer::Sent
+        );
+        assert_eq!(outbox.offer_delta(&delta, 0), Offer::Sent, "deltas resume");
+        assert_eq!(wire.take(), b"newdd");
     }
 
     #[test]

@@ -77,7 +77,14 @@ pub struct Session {
     /// Players whose connection was lost, kept for the reconnect grace period.
     dormant: Vec<Dormant>,
     grace_ticks: u32,
+    /// Deltas' worth of bytes a member's socket may hold unsent (0: unbounded).
+    unsent_deltas: u32,
 }
+
+/// The least bound on a socket's unsent bytes: below it, a client's own receive buffer
+/// holds more stale deltas than the server's would, and small deltas that vary would
+/// change the bound on every socket every few ticks.
+const MIN_UNSENT_LIMIT: usize = 4096;
 
 /// A player without a connection, waiting to be reclaimed by its reconnect token.
 struct Dormant {
@@ -104,6 +111,7 @@ impl Session {
             snapshot: Snapshot::default(),
             dormant: Vec::new(),
             grace_ticks: tunables.ticks_or_none(tunables.sessions.reconnect_grace_s),
+            unsent_deltas: tunables.network.unsent_deltas,
         }
     }
 
@@ -185,6 +193,7 @@ impl Session {
         ) else {
             return report;
         };
+        let unsent_limit = self.unsent_limit(delta.len());
         let sent = fanout.for_each(&mut self.members, |member| match &member.kind {
             Kind::Controller { .. } => Fanned {
                 controllers: true,
@@ -195,7 +204,9 @@ impl Session {
             } => Fanned::snapshot(),
             Kind::Viewer { .. } if member.outbox.wants_snapshot() => Fanned::snapshot(),
             Kind::Viewer { .. } => Fanned {
-                dropped: u64::from(member.outbox.offer_delta(&delta) == Offer::Dropped),
+                dropped: u64::from(
+                    member.outbox.offer_delta(&delta, unsent_limit) == Offer::Dropped,
+                ),
                 ..Fanned::default()
             },
         });
@@ -207,6 +218,21 @@ impl Session {
             self.feed_controllers();
         }
         report
+    }
+
+    /// The bytes a member's socket may hold unsent in the kernel: `unsent_deltas` of
+    /// this tick's delta (of `delta_len` bytes), at least [`MIN_UNSENT_LIMIT`]; 0 for
+    /// no bound. Past it the kernel refuses writes, the member's deltas are skipped, and
+    /// a snapshot brings it back: a client that stalls and resumes finds a few stale
+    /// deltas queued for it, not seconds of them.
+    fn unsent_limit(&self, delta_len: usize) -> u32 {
+        if self.unsent_deltas == 0 {
+            return 0;
+        }
+        let limit = delta_len
+            .saturating_mul(self.unsent_deltas as usize)
+            .max(MIN_UNSENT_LIMIT);
+        u32::try_from(limit).unwrap_or(u32::MAX)
     }
 
     /// Sends each controller its player's events and score, if it has any news.

@@ -72,3 +72,63 @@ async fn a_client_that_never_reads_does_not_hold_back_the_others() {
     );
     assert!(server.stats().resyncs >= 1);
 }
+
+/// A crowded arena: deltas of several kilobytes, big beside a small receive buffer, and
+/// the kernel's send buffer left to autotune as in production.
+const CROWDED: &str = "[arena]\nwidth = 2400\nheight = 1600\n[balls]\ncount = 2000\nmin_speed = 150\nmax_speed = 300\n";
+
+/// Deltas a client that stalled may find waiting when it reads again, before the
+/// snapshot that brings it to the present.
+const MAX_STALE_DELTAS: u32 = 6;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stalls_and_resumes_gets_a_few_stale_deltas_then_the_present() {
+    let server = TestServer::start(CROWDED).await;
+    let mut napper = Client::join_with(
+        &server,
+        "napper",
+        Some("nap"),
+        Role::Spectator,
+        Some(4096),
+        None,
+    )
+    .await;
+    napper.ticks(10).await;
+    let dropped_before = server.stats().deltas_dropped;
+    let stalled_at_tick = napper.mirror.tick();
+
+    // The client reads nothing for a while (a phone in a tunnel, a frozen tab): here
+    // until every tick worker has ticked 100 times more.
+    let stalled_at = server.stats().ticks;
+    let workers = arena_server::server::default_tick_threads() as u64;
+    while server.stats().ticks < stalled_at + 100 * workers {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        server.stats().deltas_dropped > dropped_before + 30,
+        "while it stalled, its deltas were skipped rather than queued in the kernel"
+    );
+
+    // ...then reads again: a few stale deltas, a snapshot, and the present.
+    let mut stale = 0;
+    let snapshot_tick = loop {
+        match napper.recv().await {
+            Incoming::Message(ServerMessage::Delta(_)) => stale += 1,
+            Incoming::Message(ServerMessage::Snapshot(snapshot)) => break snapshot.tick,
+            Incoming::Message(_) => {}
+            Incoming::Closed { code, reason } => panic!("the napper was closed ({code} {reason})"),
+        }
+    };
+    assert!(
+        stale <= MAX_STALE_DELTAS,
+        "a resuming client gets at most {MAX_STALE_DELTAS} stale deltas before its snapshot, not {stale}"
+    );
+    assert!(
+        snapshot_tick.since(stalled_at_tick) >= 90,
+        "the snapshot is of the present, not of when the client stalled: tick {snapshot_tick:?}, stalled at {stalled_at_tick:?}"
+    );
+    let gaps = napper.gaps;
+    napper.ticks(60).await;
+    assert_eq!(napper.gaps, gaps, "after the snapshot, every delta arrives");
+    assert_eq!(napper.mirror.tick().since(snapshot_tick), 60);
+}

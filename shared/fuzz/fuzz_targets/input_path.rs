@@ -6,10 +6,12 @@
 use std::sync::Arc;
 
 use arena_server::Tunables;
+use arena_server::commands::JoinRequest;
+use arena_server::fanout::FanoutPool;
 use arena_server::input_slot::InputSlot;
 use arena_server::link::{Link, MemoryWire};
 use arena_server::outbox::Outbox;
-use arena_server::session::{JoinRequest, Session};
+use arena_server::session::Session;
 use arena_shared::codec::decode_client;
 use arena_shared::protocol::{ClientMessage, Hello, Role};
 use libfuzzer_sys::fuzz_target;
@@ -21,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
     )
     .expect("valid tunables");
     let mut session = Session::new("fuzz".into(), &tunables, 1);
+    let fanout = FanoutPool::inline();
     let input = Arc::new(InputSlot::default());
     let frames = MemoryWire::new(usize::MAX / 2);
     let (link, _close) = Link::new(frames.clone(), 1 << 20, Arc::default());
@@ -50,10 +53,10 @@ fuzz_target!(|data: &[u8]| {
             // or refuses them without touching the game.
             Ok(_) | Err(_) => {}
         }
-        session.tick();
+        session.tick(&fanout);
         frames.take();
     }
-    session.tick();
+    session.tick(&fanout);
     assert!(
         !frames.take().is_empty(),
         "the session still sends its deltas"
