@@ -113,7 +113,7 @@ pub struct BotReport {
     pub deltas: u64,
     /// Payload bytes received in the window.
     pub bytes: u64,
-    /// Ticks that never arrived (gaps in delta tick numbers) in the window.
+    /// Deltas that never arrived (gaps in delta tick numbers) in the window.
     pub ticks_missed: u64,
     /// Why the connection ended before the run did, if it did (after reconnecting
     /// failed, if it was lost).
@@ -155,6 +155,7 @@ pub async fn run_bot(index: usize, config: Arc<BotConfig>, shared: Arc<Shared>) 
         seq: 0,
         pending: VecDeque::new(),
         token: None,
+        send_every: 1,
     };
     let mut failed_attempts = 0;
     loop {
@@ -303,6 +304,8 @@ struct Bot {
     pending: VecDeque<(u32, Instant)>,
     /// The last Welcome's reconnect token.
     token: Option<String>,
+    /// Ticks from one delta to the next, from the Welcome.
+    send_every: u32,
 }
 
 impl Bot {
@@ -313,9 +316,11 @@ impl Bot {
                 tick,
                 acks,
                 reconnect_token,
+                send_every,
             } => {
                 self.me = you;
                 self.token = Some(reconnect_token);
+                self.send_every = send_every;
                 (tick, acks)
             }
             Skim::Snapshot { tick, acks } => (tick, acks),
@@ -324,7 +329,8 @@ impl Bot {
                     report.deltas += 1;
                     shared.deltas.fetch_add(1, Relaxed);
                     if let Some(last) = self.last_tick {
-                        report.ticks_missed += u64::from(tick.since(last).saturating_sub(1));
+                        let steps = tick.since(last) / self.send_every.max(1);
+                        report.ticks_missed += u64::from(steps.saturating_sub(1));
                     }
                 }
                 (tick, acks)

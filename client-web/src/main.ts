@@ -14,8 +14,12 @@ import { Renderer, colorOf, type Body } from "./render";
 import { World } from "./world";
 import QRCode from "qrcode";
 
-/** Others are drawn this many ticks behind the estimated server time. */
-const INTERPOLATION_TICKS = 1.5;
+/**
+ * Others are drawn this many ticks behind the estimated server time, beyond the ticks
+ * from one delta to the next: so there is almost always a newer report to interpolate
+ * towards.
+ */
+const INTERPOLATION_MARGIN_TICKS = 0.5;
 /** At most this many local ticks are simulated per frame (after a background tab). */
 const MAX_CATCH_UP_TICKS = 5;
 /** Letters and digits that cannot be mistaken for one another. */
@@ -103,7 +107,7 @@ class Game {
     if ("Welcome" in message) {
       const w = message.Welcome;
       this.tickMs = 1000 / w.tick_hz;
-      this.world = new World(w.arena, w.tick_hz);
+      this.world = new World(w.arena, w.tick_hz, Math.max(1, Math.round(w.tick_hz / w.send_hz)));
       this.world.reset(w.snapshot);
       this.you = w.you;
       this.token = w.reconnect_token;
@@ -246,7 +250,7 @@ class Game {
     const world = this.world;
     const renderer = this.renderer;
     if (!world || !renderer || !this.clock) return;
-    const renderTick = this.clock.tick(now) - INTERPOLATION_TICKS;
+    const renderTick = this.clock.tick(now) - world.sendEvery - INTERPOLATION_MARGIN_TICKS;
     const bodies: Body[] = [];
     for (const spawn of world.spawns.values()) {
       const mine = spawn.id === this.you;

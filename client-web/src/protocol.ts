@@ -57,6 +57,8 @@ export interface Welcome {
   you: EntityId | null;
   session: string;
   tick_hz: number;
+  /** Deltas per second: one every `tick_hz / send_hz` ticks. */
+  send_hz: number;
   arena: ArenaInfo;
   reconnect_token: string;
   snapshot: Snapshot;
@@ -180,6 +182,7 @@ const welcome = struct<Welcome>({
   you: nullable(int),
   session: str,
   tick_hz: int,
+  send_hz: int,
   arena: arenaInfo,
   reconnect_token: str,
   snapshot,

@@ -36,7 +36,8 @@ export class World {
   gaps = 0;
   private readonly reports = new Map<EntityId, Report[]>();
 
-  constructor(readonly arena: ArenaInfo, readonly tickHz: number) {}
+  /** `sendEvery`: ticks from one delta to the next (`tick_hz / send_hz`). */
+  constructor(readonly arena: ArenaInfo, readonly tickHz: number, readonly sendEvery = 1) {}
 
   /** Replaces everything with a snapshot's world. */
   reset(snapshot: Snapshot): void {
@@ -51,11 +52,11 @@ export class World {
   }
 
   /**
-   * Applies the next tick's delta and returns its events, or null if it does not follow
-   * the last tick (a delta was lost; the server sends a snapshot soon).
+   * Applies the next delta and returns its events, or null if it does not follow the
+   * last one by `sendEvery` ticks (a delta was lost; the server sends a snapshot soon).
    */
   apply(delta: Delta): GameEvent[] | null {
-    if (delta.tick !== this.tick + 1) {
+    if (delta.tick !== this.tick + this.sendEvery) {
       this.gaps += 1;
       return null;
     }

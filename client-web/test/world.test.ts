@@ -61,3 +61,11 @@ test("spawns, removals, acks, scores and rounds are kept", () => {
   assert.deepEqual(w.leaderboard().map((r) => r.name), ["bob", "ada"]);
   assert.equal(w.round.phase, "Intermission");
 });
+
+test("at a send rate below the tick rate, deltas follow each other by that many ticks", () => {
+  const w = new World(arena, 30, 2);
+  w.reset({ tick: 10, spawns: [], states: [], acks: [], scores: [], round: { number: 1, phase: "Playing", ends_at: 2700 } });
+  assert.notEqual(w.apply(empty(12)), null, "tick 12 follows tick 10 at one delta every two ticks");
+  assert.equal(w.apply(empty(13)), null, "tick 13 does not follow tick 12");
+  assert.equal(w.gaps, 1);
+});

@@ -15,7 +15,7 @@ const BUILTIN: &str = include_str!("../../assets/arena.toml");
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tunables {
-    /// Simulation steps (and deltas) per second.
+    /// Simulation steps per second.
     pub tick_hz: u16,
     /// Seed of the per-session random numbers.
     pub seed: u64,
@@ -134,6 +134,9 @@ pub struct NetworkTunables {
     pub max_owed_bytes: usize,
     /// SO_SNDBUF of accepted sockets in bytes; 0 keeps the kernel's autotuning.
     pub send_buffer_bytes: u32,
+    /// Deltas per second; `None` for one every tick. Must divide `tick_hz`.
+    #[serde(default)]
+    pub send_hz: Option<u16>,
     /// Deltas' worth of bytes a socket may hold unsent in the kernel
     /// (`TCP_NOTSENT_LOWAT`, sized from the session's recent deltas); 0 leaves the
     /// kernel unbounded.
@@ -248,10 +251,30 @@ impl Tunables {
                 arena_shared::limits::MAX_CLIENT_MESSAGE_BYTES
             ));
         }
+        if let Some(send_hz) = self.network.send_hz
+            && (send_hz == 0 || !self.tick_hz.is_multiple_of(send_hz))
+        {
+            return fail(format!(
+                "network.send_hz ({send_hz}) must divide tick_hz ({}): a delta goes out every \
+                 tick_hz / send_hz ticks, a whole number (for tick_hz = {0}: one of {})",
+                self.tick_hz,
+                divisors(self.tick_hz)
+            ));
+        }
         if self.network.max_owed_bytes < 4096 {
             return fail("network.max_owed_bytes must be at least 4096".into());
         }
         Ok(())
+    }
+
+    /// Deltas per second.
+    pub fn send_hz(&self) -> u16 {
+        self.network.send_hz.unwrap_or(self.tick_hz)
+    }
+
+    /// Ticks from one delta to the next.
+    pub fn send_every(&self) -> u32 {
+        u32::from(self.tick_hz / self.send_hz().max(1)).max(1)
     }
 
     /// Seconds per tick.
@@ -270,6 +293,15 @@ impl Tunables {
     pub fn ticks_or_none(&self, seconds: f32) -> u32 {
         (seconds * f32::from(self.tick_hz)).round() as u32
     }
+}
+
+/// The send rates `tick_hz` allows, for the error message.
+fn divisors(tick_hz: u16) -> String {
+    let all: Vec<String> = (1..=tick_hz)
+        .filter(|d| tick_hz.is_multiple_of(*d))
+        .map(|d| d.to_string())
+        .collect();
+    all.join(", ")
 }
 
 fn parse_table(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
@@ -331,6 +363,20 @@ mod tests {
             Tunables::merged("[balls]\nmin_speed = 10\nmax_speed = 5\n", "test"),
             Err(ConfigError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn send_hz_defaults_to_the_tick_rate_and_must_divide_it() {
+        let builtin = Tunables::builtin().expect("valid");
+        assert_eq!((builtin.send_hz(), builtin.send_every()), (30, 1));
+        let half = Tunables::merged("[network]\nsend_hz = 15\n", "test").expect("15 divides 30");
+        assert_eq!((half.send_hz(), half.send_every()), (15, 2));
+        let err = Tunables::merged("[network]\nsend_hz = 20\n", "test")
+            .expect_err("20 does not divide 30");
+        assert!(
+            err.to_string().contains("1, 2, 3, 5, 6, 10, 15, 30"),
+            "the message names the rates that work: {err}"
+        );
     }
 
     #[test]

@@ -18,9 +18,12 @@ struct Args {
     /// A TOML file merged over the built-in tunables (see assets/arena.toml).
     #[arg(long, env = "ARENA_CONFIG")]
     config: Option<PathBuf>,
-    /// Simulation ticks (and deltas) per second.
+    /// Simulation ticks per second.
     #[arg(long, env = "ARENA_TICK_HZ")]
     tick_hz: Option<u16>,
+    /// Deltas per second (must divide the tick rate); default: one every tick.
+    #[arg(long, env = "ARENA_SEND_HZ")]
+    send_hz: Option<u16>,
     /// Players allowed in one session.
     #[arg(long, env = "ARENA_MAX_PLAYERS")]
     max_players: Option<u32>,
@@ -83,6 +86,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     };
     tracing::info!(
         tick_hz = tunables.tick_hz,
+        send_hz = tunables.send_hz(),
         balls = tunables.balls.count,
         max_players = tunables.players.max_per_session,
         tick_threads,
@@ -109,6 +113,9 @@ fn tunables(args: &Args) -> anyhow::Result<Tunables> {
     };
     if let Some(hz) = args.tick_hz {
         tunables.tick_hz = hz;
+    }
+    if let Some(hz) = args.send_hz {
+        tunables.network.send_hz = Some(hz);
     }
     if let Some(max) = args.max_players {
         tunables.players.max_per_session = max;

@@ -111,11 +111,20 @@ async fn metrics() -> axum::response::Response {
 /// Liveness for load balancers and people: "ok" and the main counters.
 async fn healthz(State(state): State<AppState>) -> String {
     let s = state.0.stats.snapshot();
+    let list = |counts: Vec<usize>| {
+        counts
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     format!(
-        "ok\nconnections {}\nsessions {}\ntick_workers {}\nticks {}\ntick_overruns {}\nlast_tick_us {}\nmax_tick_us {}\ndeltas_dropped {}\nresyncs {}\n",
+        "ok\nconnections {}\nsessions {}\ntick_workers {}\nworker_sessions {}\nworker_connections {}\nticks {}\ntick_overruns {}\nlast_tick_us {}\nmax_tick_us {}\ndeltas_dropped {}\nresyncs {}\n",
         s.connections,
         s.sessions,
         state.0.sessions.worker_count(),
+        list(state.0.stats.worker_sessions()),
+        list(state.0.stats.worker_connections()),
         s.ticks,
         s.overruns,
         s.last_tick_ns / 1000,

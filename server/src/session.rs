@@ -67,6 +67,7 @@ pub struct Session {
     members: Vec<Member>,
     max_players: u32,
     tick_hz: u16,
+    send_hz: u16,
     empty_ticks: u32,
     empty_timeout_ticks: u32,
     /// Reused for every encoding; frames are split off it, so its memory is reclaimed
@@ -105,6 +106,7 @@ impl Session {
             members: Vec::new(),
             max_players: tunables.players.max_per_session,
             tick_hz: tunables.tick_hz,
+            send_hz: tunables.send_hz(),
             empty_ticks: 0,
             empty_timeout_ticks: tunables.ticks_or_none(tunables.sessions.empty_timeout_s),
             encoder: BytesMut::with_capacity(ENCODER_CAPACITY),
@@ -182,9 +184,10 @@ impl Session {
         };
 
         let mut report = TickReport::default();
-        // Nobody to send to (an empty session, or only players waiting to reconnect):
-        // the game goes on, but there is nothing to encode.
-        if self.members.is_empty() {
+        // Not a send tick (see `network.send_hz`): what happened waits for the next
+        // delta. Nobody to send to (an empty session, or only players waiting to
+        // reconnect): the game goes on, but there is nothing to encode.
+        if !self.sim.is_send_tick() || self.members.is_empty() {
             return report;
         }
         let Some(delta) = encode(
@@ -297,6 +300,7 @@ impl Session {
                     you: *player,
                     session: Cow::Borrowed(&self.code),
                     tick_hz: self.tick_hz,
+                    send_hz: self.send_hz,
                     arena: self.sim.arena_info(),
                     reconnect_token: Cow::Borrowed(reconnect_token),
                     snapshot: Cow::Borrowed(&self.snapshot),

@@ -48,7 +48,8 @@ pub enum TickSet {
     Detect,
     /// New contacts score; rounds end and start.
     Score,
-    /// The tick's delta is built from what changed.
+    /// On a send tick (every `tick_hz / send_hz` ticks), the delta is built from what
+    /// changed since the last one.
     Replicate,
 }
 
@@ -140,7 +141,9 @@ impl Simulation {
             (round::score_contacts, round::run_round)
                 .chain()
                 .in_set(TickSet::Score),
-            replication::build_delta.in_set(TickSet::Replicate),
+            replication::build_delta
+                .run_if(replication::is_send_tick)
+                .in_set(TickSet::Replicate),
         ));
         let snapshot_query = world.query();
 
@@ -284,7 +287,13 @@ impl Simulation {
         self.delta()
     }
 
-    /// The last step's delta.
+    /// Whether the last step built a delta: deltas go out every
+    /// `tick_hz / send_hz` ticks.
+    pub fn is_send_tick(&self) -> bool {
+        self.tick().0.is_multiple_of(self.rules().send_every)
+    }
+
+    /// The last delta built (on the last send tick).
     pub fn delta(&self) -> &Delta {
         &self.world.resource::<Outbound>().delta
     }

@@ -23,8 +23,16 @@ pub struct Stats {
     deltas_dropped: AtomicU64,
     resyncs: AtomicU64,
     metrics: Handles,
-    /// Each tick worker's labelled metrics, made on its first tick.
-    workers: Mutex<Vec<WorkerHandles>>,
+    /// Each tick worker's figures and labelled metrics, made on its first tick.
+    workers: Mutex<Vec<WorkerStats>>,
+}
+
+/// One tick worker's figures as of its last tick.
+#[derive(Debug)]
+struct WorkerStats {
+    sessions: usize,
+    connections: usize,
+    metrics: WorkerHandles,
 }
 
 /// The counters at one moment.
@@ -124,9 +132,16 @@ impl Stats {
         let mut workers = self.workers.lock();
         while workers.len() <= worker {
             let next = workers.len();
-            workers.push(WorkerHandles::new(next));
+            workers.push(WorkerStats {
+                sessions: 0,
+                connections: 0,
+                metrics: WorkerHandles::new(next),
+            });
         }
-        let m = &workers[worker];
+        let this = &mut workers[worker];
+        this.sessions = record.sessions;
+        this.connections = record.connections;
+        let m = &this.metrics;
         m.ticks.increment(1);
         m.tick_seconds.record(record.took.as_secs_f64());
         m.sessions.set(record.sessions as f64);
@@ -135,6 +150,16 @@ impl Stats {
         if record.overran {
             m.overruns.increment(1);
         }
+    }
+
+    /// Sessions per tick worker, as of each worker's last tick.
+    pub fn worker_sessions(&self) -> Vec<usize> {
+        self.workers.lock().iter().map(|w| w.sessions).collect()
+    }
+
+    /// Connections in each tick worker's sessions, as of its last tick.
+    pub fn worker_connections(&self) -> Vec<usize> {
+        self.workers.lock().iter().map(|w| w.connections).collect()
     }
 
     /// A frame of `bytes` was handed to a socket.

@@ -45,6 +45,9 @@ struct Tracked {
 #[derive(Debug, Clone, Default)]
 pub struct Mirror {
     tick: Tick,
+    /// Ticks from one delta to the next: `tick_hz / send_hz` of the Welcome; 0 is
+    /// taken as 1.
+    step: u32,
     entities: HashMap<EntityId, Tracked>,
     acks: HashMap<EntityId, u32>,
     scores: HashMap<EntityId, u32>,
@@ -57,6 +60,11 @@ impl Mirror {
         let mut mirror = Mirror::default();
         mirror.reset(snapshot);
         mirror
+    }
+
+    /// Expects a delta every `step` ticks (`tick_hz / send_hz` of the Welcome).
+    pub fn set_step(&mut self, step: u32) {
+        self.step = step;
     }
 
     /// Replaces everything with `snapshot`'s world.
@@ -82,9 +90,9 @@ impl Mirror {
         self.round = snapshot.round;
     }
 
-    /// Applies the next tick's delta; refuses one that does not follow.
+    /// Applies the next delta; refuses one that does not follow the last by one step.
     pub fn apply(&mut self, delta: &Delta) -> Result<(), TickGap> {
-        let expected = self.tick.next();
+        let expected = self.tick.after(self.step.max(1));
         if delta.tick != expected {
             return Err(TickGap {
                 expected,

@@ -26,6 +26,11 @@ impl Tick {
         Tick(self.0.wrapping_add(1))
     }
 
+    /// The tick `ticks` after this one (wrapping).
+    pub fn after(self, ticks: u32) -> Tick {
+        Tick(self.0.wrapping_add(ticks))
+    }
+
     /// How many ticks `self` is after `earlier` (wrapping).
     pub fn since(self, earlier: Tick) -> u32 {
         self.0.wrapping_sub(earlier.0)
@@ -199,8 +204,12 @@ pub struct Welcome<'a> {
     pub you: Option<EntityId>,
     /// The session joined (the default session's code when none was given).
     pub session: Cow<'a, str>,
-    /// Ticks per second: deltas arrive at this rate, and velocities are per tick.
+    /// Simulation ticks per second: velocities are per tick, and tick numbers count
+    /// them.
     pub tick_hz: u16,
+    /// Deltas per second: one every `tick_hz / send_hz` ticks (a whole number), each
+    /// carrying everything since the one before.
+    pub send_hz: u16,
     /// The arena's fixed facts.
     pub arena: ArenaInfo,
     /// Proves this player's identity when reconnecting (used by a later protocol

@@ -20,6 +20,8 @@ pub enum Skim {
         you: Option<EntityId>,
         /// The token to reconnect as the same player.
         reconnect_token: String,
+        /// Ticks from one delta to the next (`tick_hz / send_hz`).
+        send_every: u32,
         /// The snapshot's tick.
         tick: Tick,
         /// Every player's processed input.
@@ -58,7 +60,8 @@ enum Message {
 struct WelcomeHead {
     you: Option<EntityId>,
     _session: IgnoredAny,
-    _tick_hz: IgnoredAny,
+    tick_hz: u16,
+    send_hz: u16,
     _arena: IgnoredAny,
     reconnect_token: String,
     snapshot: SnapshotHead,
@@ -96,6 +99,7 @@ pub fn skim_server(frame: &[u8]) -> Result<Skim, DecodeError> {
         Message::Welcome(w) => Skim::Welcome {
             you: w.you,
             reconnect_token: w.reconnect_token,
+            send_every: u32::from(w.tick_hz / w.send_hz.max(1)).max(1),
             tick: w.snapshot.tick,
             acks: w.snapshot.acks,
         },
@@ -158,6 +162,7 @@ mod tests {
             you: Some(EntityId(2)),
             session: Cow::Borrowed("s"),
             tick_hz: 30,
+            send_hz: 15,
             arena: ArenaInfo {
                 width: 8,
                 height: 8,
@@ -173,6 +178,7 @@ mod tests {
             Skim::Welcome {
                 you: Some(EntityId(2)),
                 reconnect_token: "t".into(),
+                send_every: 2,
                 tick: Tick(9),
                 acks: snapshot.acks.clone()
             }

@@ -92,6 +92,7 @@ fn welcome(snapshot: &Snapshot) -> ServerMessage<'_> {
         you: Some(EntityId(13)),
         session: Cow::Borrowed("room1"),
         tick_hz: 30,
+        send_hz: 30,
         arena: ArenaInfo {
             width: 12800,
             height: 7200,
@@ -361,6 +362,7 @@ fn golden_samples() -> Vec<serde_json::Value> {
                 you: None,
                 session: Cow::Borrowed("lobby"),
                 tick_hz: 60,
+                send_hz: 20,
                 arena: ArenaInfo {
                     width: 32000,
                     height: 32000,

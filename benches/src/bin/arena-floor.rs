@@ -66,6 +66,7 @@ fn welcome(tick: Tick) -> Bytes {
         you: Some(EntityId(1)),
         session: Cow::Borrowed("floor"),
         tick_hz: 30,
+        send_hz: 30,
         arena: ArenaInfo {
             width: 32000,
             height: 32000,

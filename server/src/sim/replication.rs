@@ -53,7 +53,14 @@ pub(crate) type Replicated = (
     Option<&'static Score>,
 );
 
-/// Fills [`Outbound::delta`] with what changed for clients this tick.
+/// Whether this tick sends a delta: one every `send_every` ticks.
+pub(crate) fn is_send_tick(clock: Res<Clock>, rules: Res<Rules>) -> bool {
+    clock.tick.0.is_multiple_of(rules.send_every)
+}
+
+/// Fills [`Outbound::delta`] with what changed for clients since the last delta: events
+/// and removals gather in their resources until then, acknowledgements and scores are
+/// the latest, and motion is compared with what was last sent.
 pub(crate) fn build_delta(
     clock: Res<Clock>,
     rules: Res<Rules>,
@@ -283,5 +290,56 @@ mod tests {
                 state.id
             );
         }
+    }
+
+    #[test]
+    fn at_half_the_send_rate_a_delta_every_other_tick_carries_both_ticks_news() {
+        let mut sim = TestSim::with("[balls]\ncount = 0\n[network]\nsend_hz = 15\n");
+        let ada = sim.player_at("ada", Vec2::new(300.0, 300.0));
+        sim.step();
+        assert!(
+            !sim.sim.is_send_tick(),
+            "tick 1 sends nothing at 15 Hz of 30"
+        );
+        sim.steer(ada, 1, 127, 0);
+        let bob = sim.player_at("bob", Vec2::new(600.0, 300.0));
+        let delta = sim.step().clone();
+        assert!(sim.sim.is_send_tick());
+        assert_eq!(delta.tick, arena_shared::protocol::Tick(2));
+        assert_eq!(delta.spawned.len(), 2, "ada (tick 1) and bob (tick 2)");
+        for (id, name) in [(ada, "ada"), (bob, "bob")] {
+            assert!(
+                delta.events.contains(&GameEvent::PlayerJoined {
+                    id,
+                    name: name.into()
+                }),
+                "{name}'s join reaches the next delta: {delta:?}"
+            );
+        }
+        assert_eq!(delta.acks, vec![Ack { id: ada, seq: 1 }]);
+
+        sim.steer(ada, 2, 0, 0);
+        assert!(sim.remove_player(bob));
+        sim.step();
+        sim.steer(ada, 3, 0, 127);
+        let delta = sim.step().clone();
+        assert_eq!(delta.tick, arena_shared::protocol::Tick(4));
+        assert_eq!(delta.removed, vec![bob], "bob left on tick 3");
+        assert!(delta.events.contains(&GameEvent::PlayerLeft { id: bob }));
+        assert_eq!(
+            delta.acks,
+            vec![Ack { id: ada, seq: 3 }],
+            "only the latest input is acknowledged"
+        );
+        let ada_now = delta
+            .moved
+            .iter()
+            .find(|s| s.id == ada)
+            .expect("ada turned");
+        assert_eq!(
+            (ada_now.vx, 0 < ada_now.vy),
+            (0, true),
+            "motion is compared with what was last sent: ada now heads down"
+        );
     }
 }

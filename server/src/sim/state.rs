@@ -66,6 +66,8 @@ pub(crate) struct Motion {
 pub(crate) struct Rules {
     /// Ticks per second.
     pub tick_hz: u16,
+    /// Ticks from one delta to the next.
+    pub send_every: u32,
     /// Seconds per tick.
     pub dt: f32,
     /// Arena size in units.
@@ -93,6 +95,7 @@ impl Rules {
     pub(crate) fn from_tunables(t: &Tunables) -> Rules {
         Rules {
             tick_hz: t.tick_hz,
+            send_every: t.send_every(),
             dt: t.tick_seconds(),
             arena: Vec2::new(t.arena.width, t.arena.height),
             player_radius: t.players.radius,

@@ -214,6 +214,9 @@ impl Client {
                 client.session = welcome.session.into_owned();
                 client.token = welcome.reconnect_token.into_owned();
                 client.mirror = Mirror::from_snapshot(&welcome.snapshot);
+                client
+                    .mirror
+                    .set_step(u32::from(welcome.tick_hz / welcome.send_hz.max(1)));
             }
             other => panic!("{name} expected a Welcome, got {other:?}"),
         }

@@ -4,21 +4,18 @@
 use arena_shared::limits::close_code;
 use arena_shared::protocol::{Role, ServerMessage};
 
-use super::common::{Client, PATIENCE, TestServer, get, refused_join, sample};
+use super::common::{Client, PATIENCE, TestServer, refused_join};
 use super::controllers::{Phone, code_for};
 
 const SETUP: &str = "[balls]\ncount = 3\n[sessions]\nempty_timeout_s = 0.2\n";
 
-/// Sessions per worker, from `/metrics`, once each worker has counted its sessions
-/// since they were created: `live` in all.
-async fn sessions_per_worker(server: &TestServer, live: f64) -> [f64; 2] {
+/// Sessions per worker, once each worker has counted its sessions since they were
+/// created: `live` in all.
+async fn sessions_per_worker(server: &TestServer, live: usize) -> Vec<usize> {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let (_, text) = get(server, "/metrics").await;
-        let counts = ["0", "1"].map(|w| {
-            sample(&text, &format!("arena_worker_sessions{{worker=\"{w}\"}}")).unwrap_or(0.0)
-        });
-        if counts.iter().sum::<f64>() == live || tokio::time::Instant::now() > deadline {
+        let counts = server.stats.worker_sessions();
+        if counts.iter().sum::<usize>() == live || tokio::time::Instant::now() > deadline {
             return counts;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -40,10 +37,10 @@ async fn new_sessions_go_to_both_workers_and_each_session_keeps_every_tick() {
             "a worker steps each of its sessions every tick"
         );
     }
-    let per_worker = sessions_per_worker(&server, 4.0).await;
-    assert_eq!(per_worker.iter().sum::<f64>(), 4.0, "{per_worker:?}");
+    let per_worker = sessions_per_worker(&server, 4).await;
+    assert_eq!(per_worker.iter().sum::<usize>(), 4, "{per_worker:?}");
     assert!(
-        per_worker.iter().all(|&n| n >= 1.0),
+        per_worker.len() == 2 && per_worker.iter().all(|&n| n >= 1),
         "new sessions are spread over the two workers: {per_worker:?}"
     );
     assert_eq!(server.stats().sessions, 4);
@@ -55,7 +52,7 @@ async fn the_session_cap_holds_across_workers_and_frees_with_an_expired_session(
         TestServer::start_with_workers(&format!("{SETUP}[limits]\nmax_sessions = 2\n"), 2).await;
     let _ada = Client::join(&server, "ada", Some("cap-a"), Role::Player).await;
     let bob = Client::join(&server, "bob", Some("cap-b"), Role::Player).await;
-    assert_eq!(sessions_per_worker(&server, 2.0).await, [1.0, 1.0]);
+    assert_eq!(sessions_per_worker(&server, 2).await, [1, 1]);
     let (code, _) = refused_join(&server, "cap-c").await;
     assert_eq!(code, close_code::TOO_MANY_SESSIONS, "two workers, one cap");
 
@@ -74,8 +71,8 @@ async fn pairing_codes_reach_players_on_either_worker() {
     let mut ada = Client::join(&server, "ada", Some("pair-a"), Role::Player).await;
     let mut bob = Client::join(&server, "bob", Some("pair-b"), Role::Player).await;
     assert_eq!(
-        sessions_per_worker(&server, 2.0).await,
-        [1.0, 1.0],
+        sessions_per_worker(&server, 2).await,
+        [1, 1],
         "ada and bob play on different workers"
     );
     for (page, name) in [(&mut ada, "ada"), (&mut bob, "bob")] {

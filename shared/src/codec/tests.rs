@@ -118,6 +118,7 @@ fn every_server_message_round_trips() {
         you: Some(EntityId(7)),
         session: Cow::Borrowed("lobby"),
         tick_hz: 30,
+        send_hz: 30,
         arena: ArenaInfo {
             width: 32000,
             height: 32000,
