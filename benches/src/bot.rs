@@ -94,8 +94,11 @@ pub struct BotConfig {
     pub addr: SocketAddr,
     /// The WebSocket URL (for the handshake's request line and Host).
     pub ws_url: String,
-    /// The session to join.
+    /// The session to join (`None`: the server's default session).
     pub session: Option<String>,
+    /// Sessions to spread the bots over: with more than one, bot `i` joins
+    /// `{session}-{i % sessions}`.
+    pub sessions: usize,
     /// How often each bot changes direction.
     pub move_every: Duration,
     /// Seed of the bots' random directions.
@@ -387,11 +390,20 @@ async fn connect(
     }
     let hello = ClientMessage::Hello(Hello {
         name: format!("bot{index}"),
-        session: config.session.clone(),
+        session: session_of(config, index),
         role: Role::Player,
         reconnect: token.map(Into::into),
     });
     ws.send(Message::Binary(encode_client(&hello)?.into()))
         .await?;
     Ok(ws)
+}
+
+/// The session bot `index` joins.
+pub fn session_of(config: &BotConfig, index: usize) -> Option<String> {
+    match (&config.session, config.sessions) {
+        (Some(code), n) if n > 1 => Some(format!("{code}-{}", index % n)),
+        (None, n) if n > 1 => Some(format!("bench-{}", index % n)),
+        (session, _) => session.clone(),
+    }
 }

@@ -21,8 +21,10 @@ pub struct RunConfig {
     pub ramp: Duration,
     /// The measurement window, after the ramp.
     pub duration: Duration,
-    /// The session they all join.
+    /// The session they all join, or the stem of the sessions they spread over.
     pub session: Option<String>,
+    /// Sessions to spread the bots over (`{session}-0` ... `{session}-{K-1}`).
+    pub sessions: usize,
     /// How often each bot changes direction.
     pub move_every: Duration,
     /// Seed of the bots' random directions.
@@ -43,6 +45,7 @@ pub async fn run(target: &Target, config: &RunConfig) -> Report {
         addr: target.addr,
         ws_url: target.ws_url.clone(),
         session: config.session.clone(),
+        sessions: config.sessions,
         move_every: config.move_every,
         seed: config.seed,
         idle: config.idle,

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 /// A server running in this process until `stop`.
 struct Running {
     addr: SocketAddr,
+    stats: std::sync::Arc<arena_server::stats::Stats>,
     stop: oneshot::Sender<()>,
     serving: JoinHandle<Result<(), ServerError>>,
 }
@@ -20,12 +21,14 @@ struct Running {
 async fn start(tunables: Tunables, addr: SocketAddr) -> Running {
     let server = Server::bind(addr, tunables).await.expect("binds");
     let addr = server.local_addr().expect("bound");
+    let stats = server.stats();
     let (stop, stopped) = oneshot::channel::<()>();
     let serving = tokio::spawn(server.run(async move {
         let _ = stopped.await;
     }));
     Running {
         addr,
+        stats,
         stop,
         serving,
     }
@@ -60,6 +63,7 @@ async fn a_short_run_measures_deltas_latency_and_the_server() {
         ramp: Duration::from_millis(400),
         duration: Duration::from_secs(2),
         session: Some("bots-test".into()),
+        sessions: 1,
         move_every: Duration::from_millis(100),
         seed: 3,
         progress: false,
@@ -129,6 +133,7 @@ async fn bots_reconnect_when_the_server_restarts_under_them() {
         ramp: Duration::from_millis(200),
         duration: Duration::from_secs(3),
         session: Some("restart".into()),
+        sessions: 1,
         move_every: Duration::from_millis(100),
         seed: 5,
         progress: false,
@@ -153,4 +158,34 @@ async fn bots_reconnect_when_the_server_restarts_under_them() {
         "and kept receiving deltas: {report:?}"
     );
     second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_spread_over_as_many_sessions_as_asked() {
+    let tunables = Tunables::merged("[balls]\ncount = 3\n", "test").expect("valid tunables");
+    let server = start(tunables, any_port()).await;
+    let target = resolve(&format!("ws://{}/ws", server.addr), false)
+        .await
+        .expect("loopback target");
+    let config = RunConfig {
+        clients: 12,
+        ramp: Duration::from_millis(300),
+        duration: Duration::from_secs(1),
+        session: Some("spread".into()),
+        sessions: 4,
+        move_every: Duration::from_millis(100),
+        seed: 7,
+        progress: false,
+        idle: false,
+    };
+    let report = run(&target, &config).await;
+    assert_eq!(report.connect_failures, 0, "{report:?}");
+    assert_eq!(report.unexpected_closes, 0, "{:?}", report.close_reasons);
+    assert_eq!(
+        server.stats.snapshot().sessions,
+        4,
+        "twelve bots over four sessions, three each"
+    );
+    assert_eq!(report.ticks_missed, 0, "{report:?}");
+    server.stop().await;
 }

@@ -23,9 +23,14 @@ struct Args {
     /// Measurement window after the ramp (at most 1 hour).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     duration: Duration,
-    /// Session code the bots join (empty: the default session).
+    /// Session code the bots join (empty: the default session); with `--sessions`, the
+    /// stem of the codes.
     #[arg(long, default_value = "bench")]
     session: String,
+    /// Spread the bots over this many sessions, `bench-0` ... `bench-K-1` (bot i joins
+    /// `bench-(i mod K)`).
+    #[arg(long, default_value_t = 1)]
+    sessions: usize,
     /// How often each bot turns to a new random direction (one turn in ten is a stop).
     #[arg(long, default_value = "250ms", value_parser = humantime::parse_duration)]
     move_every: Duration,
@@ -83,6 +88,7 @@ fn main() -> anyhow::Result<()> {
             ramp: args.ramp,
             duration: args.duration,
             session: (!args.session.is_empty()).then(|| args.session.clone()),
+            sessions: args.sessions.max(1),
             move_every: args.move_every,
             seed: args.seed,
             progress: !args.json,

@@ -98,6 +98,7 @@ fn soak(args: &Args, addr: SocketAddr) -> anyhow::Result<()> {
                 ramp: Duration::from_secs(2),
                 duration: args.wave.saturating_sub(Duration::from_secs(2)),
                 session: Some(format!("soak{}", wave % 3)),
+                sessions: 1,
                 move_every: Duration::from_millis(250),
                 seed: wave,
                 progress: false,
