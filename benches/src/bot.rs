@@ -1,8 +1,8 @@
 //! One headless player: connect, join, steer at random, and measure what arrives.
 //!
 //! A bot shares the machine with the server, so it does as little as it can per
-//! message: it skims each frame for its tick and acknowledgements
-//! ([`arena_shared::skim`]) and never builds the world.
+//! message: it reads frames in place ([`crate::wire`]), skims each for its tick and
+//! acknowledgements ([`arena_shared::skim`]) and never builds the world.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -15,16 +15,13 @@ use arena_shared::limits::{SUBPROTOCOL, close_code};
 use arena_shared::protocol::{ClientMessage, EntityId, Hello, Move, Role, Tick};
 use arena_shared::quantize::direction_to_wire;
 use arena_shared::skim::{Skim, skim_server};
-use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 use tokio::net::TcpSocket;
 use tokio::time::{Instant, sleep_until, timeout};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
+
+use crate::wire::{BotSocket, Frame};
 
 /// How long a connection and its handshake may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -105,6 +102,9 @@ pub struct BotConfig {
     pub seed: u64,
     /// Hold the connection without saying Hello.
     pub idle: bool,
+    /// After the Welcome, read and discard the stream without parsing it (moves are
+    /// still sent): the floor a bot's cost is measured against.
+    pub bare: bool,
 }
 
 /// What one bot measured.
@@ -125,7 +125,7 @@ pub struct BotReport {
     pub reconnects: u32,
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+type Socket = BotSocket;
 
 /// Reconnections a bot attempts after losing its connection.
 const MAX_RECONNECTS: u32 = 3;
@@ -195,7 +195,7 @@ pub async fn run_bot(index: usize, config: Arc<BotConfig>, shared: Arc<Shared>) 
             shared.connected.fetch_add(1, Relaxed);
             tokio::select! {
                 () = shared.stop.cancelled() => {}
-                _ = ws.next() => report.unexpected_close = Some("the server closed an idle connection".into()),
+                _ = ws.next_frame() => report.unexpected_close = Some("the server closed an idle connection".into()),
             }
             shared.connected.fetch_sub(1, Relaxed);
             return report;
@@ -241,16 +241,22 @@ async fn play(
         tokio::select! {
             biased;
             () = shared.stop.cancelled() => {
-                let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
+                let _ = timeout(Duration::from_secs(1), ws.close(1000)).await;
                 break Ended::Stopped;
             }
-            frame = ws.next() => match frame {
-                Some(Ok(Message::Binary(bytes))) => {
+            frame = ws.next(welcomed && config.bare) => match frame {
+                Ok(Frame::Discarded(0)) => break Ended::Lost("connection ended".into()),
+                Ok(Frame::Discarded(n)) => {
+                    if shared.measuring() {
+                        report.bytes += n as u64;
+                    }
+                }
+                Ok(Frame::Binary(bytes)) => {
                     let measuring = shared.measuring();
                     if measuring {
                         report.bytes += bytes.len() as u64;
                     }
-                    match skim_server(&bytes) {
+                    match skim_server(bytes) {
                         Ok(skim) => {
                             if matches!(skim, Skim::Welcome { .. }) && !welcomed {
                                 welcomed = true;
@@ -263,15 +269,15 @@ async fn play(
                 }
                 // A server going away (a restart) is worth coming back to; any other
                 // close is the server's decision.
-                Some(Ok(Message::Close(Some(frame)))) if u16::from(frame.code) == close_code::GOING_AWAY => {
-                    break Ended::Lost(format!("{} {}", u16::from(frame.code), frame.reason));
+                Ok(Frame::Close(code, reason)) if code == close_code::GOING_AWAY => {
+                    break Ended::Lost(format!("{code} {reason}"));
                 }
-                Some(Ok(Message::Close(frame))) => {
-                    break Ended::Refused(frame.map_or_else(|| "closed".into(), |f| format!("{} {}", u16::from(f.code), f.reason)));
+                Ok(Frame::Close(code, reason)) => break Ended::Refused(format!("{code} {reason}")),
+                Ok(Frame::Other) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    break Ended::Lost("connection ended".into());
                 }
-                Some(Ok(_)) => {}
-                Some(Err(err)) => break Ended::Lost(err.to_string()),
-                None => break Ended::Lost("connection ended".into()),
+                Err(err) => break Ended::Lost(err.to_string()),
             },
             () = sleep_until(next_move), if welcomed => {
                 next_move += period;
@@ -286,7 +292,7 @@ async fn play(
                 let step = ClientMessage::Move(Move { seq: bot.seq, dx, dy });
                 let Ok(bytes) = encode_client(&step) else { continue };
                 bot.pending.push_back((bot.seq, Instant::now()));
-                if let Err(err) = ws.send(Message::Binary(bytes.into())).await {
+                if let Err(err) = ws.send_binary(&bytes).await {
                     break Ended::Lost(err.to_string());
                 }
             }
@@ -374,17 +380,8 @@ async fn connect(
     };
     let stream = socket.connect(config.addr).await?;
     stream.set_nodelay(true)?;
-    let mut request = config.ws_url.as_str().into_client_request()?;
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static(SUBPROTOCOL),
-    );
-    // Small buffers: a thousand bots share one process.
-    let ws_config = WebSocketConfig::default()
-        .read_buffer_size(16 * 1024)
-        .write_buffer_size(0);
-    let (mut ws, _) =
-        tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config)).await?;
+    let (host, path) = host_and_path(&config.ws_url);
+    let mut ws = BotSocket::handshake(stream, host, path, SUBPROTOCOL).await?;
     if config.idle {
         return Ok(ws);
     }
@@ -394,9 +391,17 @@ async fn connect(
         role: Role::Player,
         reconnect: token.map(Into::into),
     });
-    ws.send(Message::Binary(encode_client(&hello)?.into()))
-        .await?;
+    ws.send_binary(&encode_client(&hello)?).await?;
     Ok(ws)
+}
+
+/// The authority and the path of a `ws://` URL.
+fn host_and_path(url: &str) -> (&str, &str) {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    match rest.find('/') {
+        Some(at) => (&rest[..at], &rest[at..]),
+        None => (rest, "/"),
+    }
 }
 
 /// The session bot `index` joins.

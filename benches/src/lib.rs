@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //! - [`target`]: where the bots may point (loopback only, unless told otherwise).
+//! - [`wire`]: a bot's WebSocket, read in place into one reused buffer.
 //! - [`bot`]: one headless player: connect, join, steer at random, measure.
 //! - [`scrape`]: reading the server's own figures from `/metrics`.
 //! - [`report`]: what a run measured, as a table and as JSON.
@@ -20,3 +21,4 @@ pub mod report;
 pub mod run;
 pub mod scrape;
 pub mod target;
+pub mod wire;

@@ -33,6 +33,8 @@ pub struct RunConfig {
     pub progress: bool,
     /// Connect and hold without joining: for measuring what an idle connection costs.
     pub idle: bool,
+    /// Read and discard after the Welcome: the floor of a bot's cost per byte.
+    pub bare: bool,
 }
 
 /// How long bots get to close and report after the window.
@@ -49,6 +51,7 @@ pub async fn run(target: &Target, config: &RunConfig) -> Report {
         move_every: config.move_every,
         seed: config.seed,
         idle: config.idle,
+        bare: config.bare,
     });
     let http = reqwest::Client::new();
     let baseline = scrape(&http, &target.metrics_url)

@@ -68,6 +68,7 @@ async fn a_short_run_measures_deltas_latency_and_the_server() {
         seed: 3,
         progress: false,
         idle: false,
+        bare: false,
     };
     let report = run(&target, &config).await;
 
@@ -138,6 +139,7 @@ async fn bots_reconnect_when_the_server_restarts_under_them() {
         seed: 5,
         progress: false,
         idle: false,
+        bare: false,
     };
     let run = tokio::spawn(async move { run(&target, &config).await });
 
@@ -177,6 +179,7 @@ async fn bots_spread_over_as_many_sessions_as_asked() {
         seed: 7,
         progress: false,
         idle: false,
+        bare: false,
     };
     let report = run(&target, &config).await;
     assert_eq!(report.connect_failures, 0, "{report:?}");

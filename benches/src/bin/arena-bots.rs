@@ -46,6 +46,11 @@ struct Args {
     /// `limits.hello_timeout_s`): reports what idle connections cost the server.
     #[arg(long)]
     idle: bool,
+    /// After the Welcome, read the stream and throw it away without parsing it (moves
+    /// are still sent): what the same bytes cost a reader that does nothing, the floor
+    /// the bots' own cost is measured against. Reports no deltas or latency.
+    #[arg(long)]
+    bare: bool,
     /// Print one final JSON line on stdout.
     #[arg(long)]
     json: bool,
@@ -93,6 +98,7 @@ fn main() -> anyhow::Result<()> {
             seed: args.seed,
             progress: !args.json,
             idle: args.idle,
+            bare: args.bare,
         };
         let report = run(&target, &config).await;
         eprint!("{}", report.table());

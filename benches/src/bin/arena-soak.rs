@@ -103,6 +103,7 @@ fn soak(args: &Args, addr: SocketAddr) -> anyhow::Result<()> {
                 seed: wave,
                 progress: false,
                 idle: false,
+                bare: false,
             };
             let report = run(&target, &config).await;
             let rss = scrape(&http, &target.metrics_url).await?.rss_bytes.unwrap_or(0.0) / (1024.0 * 1024.0);
