@@ -1,9 +1,12 @@
 //! Reading only the tick and the acknowledgements from a server frame.
 //!
 //! A load generator receives every delta of a session on every one of its hundreds of
-//! sockets, on the same machine as the server, so its decoding must be cheap: this
-//! reads the same bytes as [`crate::codec::decode_server`] into types that skip the
-//! entity lists with serde's `IgnoredAny`, which walks MessagePack without allocating.
+//! sockets, on the same machine as the server, so its decoding must be cheap: a delta
+//! is stepped through marker by marker ([`delta`]); the rarer messages are read from
+//! the same bytes as [`crate::codec::decode_server`] into types that skip the entity
+//! lists with serde's `IgnoredAny`, which walks MessagePack without allocating.
+
+mod delta;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -95,6 +98,10 @@ struct PongHead {
 
 /// Skims one server frame.
 pub fn skim_server(frame: &[u8]) -> Result<Skim, DecodeError> {
+    if let Some(skimmed) = delta::skim_delta(frame) {
+        let (tick, acks) = skimmed?;
+        return Ok(Skim::Delta { tick, acks });
+    }
     Ok(match rmp_serde::from_slice::<Message>(frame)? {
         Message::Welcome(w) => Skim::Welcome {
             you: w.you,
