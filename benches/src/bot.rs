@@ -17,7 +17,6 @@ use arena_shared::quantize::direction_to_wire;
 use arena_shared::skim::{Skim, skim_server};
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
-use tokio::net::TcpSocket;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 
@@ -373,15 +372,7 @@ async fn connect(
     index: usize,
     token: Option<&str>,
 ) -> Result<Socket, Box<dyn std::error::Error + Send + Sync>> {
-    let socket = if config.addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    let stream = socket.connect(config.addr).await?;
-    stream.set_nodelay(true)?;
-    let (host, path) = host_and_path(&config.ws_url);
-    let mut ws = BotSocket::handshake(stream, host, path, SUBPROTOCOL).await?;
+    let mut ws = BotSocket::connect(config.addr, &config.ws_url, SUBPROTOCOL).await?;
     if config.idle {
         return Ok(ws);
     }
@@ -393,15 +384,6 @@ async fn connect(
     });
     ws.send_binary(&encode_client(&hello)?).await?;
     Ok(ws)
-}
-
-/// The authority and the path of a `ws://` URL.
-fn host_and_path(url: &str) -> (&str, &str) {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    match rest.find('/') {
-        Some(at) => (&rest[..at], &rest[at..]),
-        None => (rest, "/"),
-    }
 }
 
 /// The session bot `index` joins.

@@ -8,10 +8,11 @@
 //! opening handshake and the frame headers are still tungstenite's code.
 
 use std::io::{self, Cursor};
+use std::net::SocketAddr;
 
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Control, Data, OpCode};
@@ -50,6 +51,21 @@ pub struct BotSocket {
 }
 
 impl BotSocket {
+    /// Connects to `addr` and opens the WebSocket of `url` (`ws://host:port/path`),
+    /// offering `subprotocol`.
+    pub async fn connect(addr: SocketAddr, url: &str, subprotocol: &str) -> io::Result<BotSocket> {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        let tcp = socket.connect(addr).await?;
+        // Moves are far smaller than a segment; Nagle would hold them back.
+        tcp.set_nodelay(true)?;
+        let (host, path) = host_and_path(url);
+        BotSocket::handshake(tcp, host, path, subprotocol).await
+    }
+
     /// Opens the WebSocket on `tcp`: `GET path` with `host`, offering `subprotocol`,
     /// which the server must select.
     pub async fn handshake(
@@ -213,6 +229,15 @@ fn classify(opcode: OpCode, payload: &[u8]) -> Frame<'_> {
     }
 }
 
+/// The authority and the path of a `ws://` URL.
+fn host_and_path(url: &str) -> (&str, &str) {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    match rest.find('/') {
+        Some(at) => (&rest[..at], &rest[at..]),
+        None => (rest, "/"),
+    }
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
@@ -224,6 +249,15 @@ fn invalid(why: &str) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_gives_its_host_and_path() {
+        assert_eq!(
+            host_and_path("ws://127.0.0.1:8080/ws"),
+            ("127.0.0.1:8080", "/ws")
+        );
+        assert_eq!(host_and_path("ws://[::1]:9"), ("[::1]:9", "/"));
+    }
 
     #[test]
     fn a_close_frame_gives_its_code_and_reason() {

@@ -1,6 +1,6 @@
-//! A connection's socket, shared by the tick thread and the connection's own task.
+//! A connection's socket, shared by its session's tick worker and the connection's own task.
 //!
-//! The tick thread writes each delta straight into the socket: one non-blocking `send`
+//! The tick worker writes each delta straight into the socket: one non-blocking `send`
 //! of bytes framed once per session. No task is woken, nothing is queued, nothing is
 //! framed per socket; what is left is the kernel's own work, which is most of what a
 //! fan-out costs. Whatever the kernel does not take at once is *owed*: kept here, in

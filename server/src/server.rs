@@ -30,7 +30,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Why the server could not start or run.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    /// Binding the address, starting the tick thread, or serving failed.
+    /// Binding the address, starting the tick workers, or serving failed.
     #[error("{context}: {source}")]
     Io {
         /// What was being done.
@@ -216,7 +216,7 @@ fn tune(tcp: &TcpStream, send_buffer: usize) {
 ///
 /// hyper is driven directly rather than through `axum::serve` so that an upgraded
 /// connection's socket can be taken back as the `TcpStream` it is: the game writes to
-/// it from the tick thread (see [`crate::link`]).
+/// it from a tick worker (see [`crate::link`]).
 async fn serve_http(
     tcp: TcpStream,
     peer: SocketAddr,

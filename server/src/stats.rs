@@ -1,7 +1,7 @@
 //! Counters the server keeps about itself, read by `/healthz`, the logs and tests, and
 //! mirrored into the Prometheus metrics of [`crate::telemetry`].
 //!
-//! Plain atomics: the tick thread and the I/O tasks update them without locking, and a
+//! Plain atomics: the tick workers and the I/O tasks update them without locking, and a
 //! reader takes a [`StatsSnapshot`] whenever it likes.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

@@ -10,9 +10,13 @@
 //! delta or a snapshot straight from its own buffers, while a client decodes into owned
 //! values of the very same types.
 
+mod controller;
+
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
+
+pub use controller::{ControllerStatus, Feed, PairCode, PairRefused, Paired};
 
 /// A simulation step number. It starts at 1 and wraps after `u32::MAX`, which at 30 Hz
 /// is 4.5 years: compare with [`Tick::since`], never with `<`.
@@ -138,63 +142,6 @@ pub enum ServerMessage<'a> {
     Feed(Feed),
     /// To a game page: a phone controller started or stopped steering its player.
     Controller(ControllerStatus),
-}
-
-/// A pairing code for the requesting page's player.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PairCode {
-    /// Six characters from an alphabet without look-alikes (no 0/O, 1/I/L).
-    pub code: String,
-    /// Seconds until the code expires; it works once.
-    pub expires_in_s: u32,
-    /// The controller page's address on the server's local network
-    /// (`http://192.168.1.20:8080`), for a QR code a phone can reach, if known.
-    pub lan_url: Option<String>,
-}
-
-/// A controller is paired.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Paired {
-    /// The player it steers.
-    pub player: EntityId,
-    /// That player's name.
-    pub name: String,
-    /// The session.
-    pub session: String,
-    /// Ticks per second (a feed's `tick` and `round.ends_at` count them).
-    pub tick_hz: u16,
-    /// Its current score.
-    pub score: u32,
-
-    /// Where the round stands.
-    pub round: RoundState,
-}
-
-/// Why a pairing code was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PairRefused {
-    /// For the user: unknown, expired, already used, or the player left.
-    pub reason: String,
-}
-
-/// A controller's view of a tick.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Feed {
-    /// The tick.
-    pub tick: Tick,
-    /// The player's score.
-    pub score: u32,
-    /// Where the round stands.
-    pub round: RoundState,
-    /// Its player's collisions and stops, and round starts and ends.
-    pub events: Vec<GameEvent>,
-}
-
-/// Whether a phone controller steers the page's player.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ControllerStatus {
-    /// True while at least one controller is paired.
-    pub attached: bool,
 }
 
 /// The answer to a `Hello`.

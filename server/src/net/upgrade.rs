@@ -3,7 +3,7 @@
 //! exists.
 //!
 //! The upgrade is done here rather than by axum's `WebSocketUpgrade` because the game
-//! needs the TCP socket itself, not an opaque upgraded stream: the tick thread writes
+//! needs the TCP socket itself, not an opaque upgraded stream: its tick worker writes
 //! deltas straight into it (see [`crate::link`]). tungstenite still validates the
 //! handshake and speaks the protocol.
 

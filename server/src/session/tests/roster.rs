@@ -1,0 +1,212 @@
+//! Who is in a session, without sockets: controllers, reconnects within the grace
+//! period, half-open connections replaced.
+
+use super::*;
+
+#[test]
+fn a_controller_steers_through_its_players_slot_and_is_closed_when_the_page_leaves() {
+    let mut session = Session::new(
+        "t".into(),
+        &tunables("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = 0\n"),
+        1,
+    );
+    let (mut page, _) = join(&mut session, 1, Role::Player, ROOMY);
+    session.tick(&FanoutPool::inline());
+    decoded(&mut page);
+    let player = session.player_of(1).expect("the page has a player");
+    let (outbox, mut phone) = Client::pair(ROOMY);
+    let phone_input = Arc::new(InputSlot::default());
+    session
+        .attach_controller(2, player, outbox, phone_input.clone())
+        .unwrap_or_else(|_| panic!("the player exists"));
+    assert!(matches!(decoded(&mut phone)[0], ServerMessage::Paired(_)));
+    assert!(
+        matches!(
+            decoded(&mut page)[0],
+            ServerMessage::Controller(ControllerStatus { attached: true })
+        ),
+        "the page is told a phone steers its player"
+    );
+
+    assert!(session.leave(1));
+    assert_eq!(
+        phone.closed_with(),
+        Some(close_code::PLAYER_LEFT),
+        "the phone of a player whose page left is closed"
+    );
+    assert!(!session.leave(2), "and it is no longer a member");
+}
+
+#[test]
+fn a_controller_for_a_player_that_is_gone_is_refused() {
+    let mut session = Session::new("t".into(), &tunables(""), 1);
+    let (outbox, _phone) = Client::pair(ROOMY);
+    assert!(matches!(
+        session.attach_controller(2, EntityId(999), outbox, Arc::default()),
+        Err((crate::pairing::Refusal::PlayerLeft, _))
+    ));
+}
+
+fn reconnecting(session: &mut Session, conn: ConnId, token: &str) -> (Client, Arc<InputSlot>) {
+    join_with_token(session, conn, Role::Player, ROOMY, Some(token))
+}
+
+/// A session with reconnect grace `grace_s`, a welcomed player (conn 1) and a spectator
+/// watching (conn 2, a long queue): the player's entity and reconnect token.
+fn player_and_watcher(grace_s: &str) -> (Session, Client, Client, EntityId, String) {
+    let overrides = format!("[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = {grace_s}\n");
+    let mut session = Session::new("t".into(), &tunables(&overrides), 1);
+    let (mut player, _) = join(&mut session, 1, Role::Player, ROOMY);
+    let (mut watcher, _) = join(&mut session, 2, Role::Spectator, ROOMY);
+    session.tick(&FanoutPool::inline());
+    let (me, token) = welcome(&mut player);
+    decoded(&mut watcher);
+    (session, player, watcher, me, token)
+}
+
+fn welcome(rx: &mut Client) -> (EntityId, String) {
+    match decoded(rx).into_iter().next() {
+        Some(ServerMessage::Welcome(w)) => {
+            (w.you.expect("a player"), w.reconnect_token.into_owned())
+        }
+        other => panic!("expected a Welcome, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_dropped_player_comes_back_as_itself_within_the_grace_period() {
+    let (mut session, _player, mut watcher, me, token) = player_and_watcher("1");
+
+    session.leave(1);
+    for _ in 0..10 {
+        session.tick(&FanoutPool::inline());
+    }
+    let (mut back, _) = reconnecting(&mut session, 3, &token);
+    session.tick(&FanoutPool::inline());
+    let (again, new_token) = welcome(&mut back);
+    assert_eq!(again, me, "the same entity");
+    assert_ne!(new_token, token, "with a fresh token");
+    let events: Vec<GameEvent> = decoded(&mut watcher)
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerMessage::Delta(d) => Some(d.into_owned().events),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(events.contains(&GameEvent::Connection {
+        id: me,
+        connected: false
+    }));
+    assert!(events.contains(&GameEvent::Connection {
+        id: me,
+        connected: true
+    }));
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            GameEvent::PlayerLeft { .. } | GameEvent::PlayerJoined { .. }
+        )),
+        "nobody left and nobody joined: {events:?}"
+    );
+    let (mut stale, _) = reconnecting(&mut session, 4, &token);
+    session.tick(&FanoutPool::inline());
+    let (other, _) = welcome(&mut stale);
+    assert_ne!(
+        other, me,
+        "a used token no longer reclaims anything: a new player"
+    );
+}
+
+#[test]
+fn a_dropped_player_leaves_when_the_grace_period_ends() {
+    let (mut session, _player, mut watcher, me, token) = player_and_watcher("0.2");
+    session.leave(1);
+    for _ in 0..8 {
+        session.tick(&FanoutPool::inline());
+    }
+    let left = decoded(&mut watcher).into_iter().any(|m| {
+        matches!(m, ServerMessage::Delta(d) if d.events.contains(&GameEvent::PlayerLeft { id: me }))
+    });
+    assert!(
+        left,
+        "0.2 s at 30 Hz is 6 ticks: then the player leaves for good"
+    );
+    let (mut late, _) = reconnecting(&mut session, 3, &token);
+    session.tick(&FanoutPool::inline());
+    assert_ne!(welcome(&mut late).0, me, "too late: a new player");
+}
+
+#[test]
+fn a_reconnect_on_a_new_connection_replaces_a_half_open_one() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
+    let (mut old, _) = join(&mut session, 1, Role::Player, ROOMY);
+    session.tick(&FanoutPool::inline());
+    let (me, token) = welcome(&mut old);
+    let (mut new, _) = reconnecting(&mut session, 2, &token);
+    session.tick(&FanoutPool::inline());
+    assert_eq!(welcome(&mut new).0, me);
+    assert_eq!(
+        old.closed_with(),
+        Some(close_code::REPLACED),
+        "the old connection is told it was replaced"
+    );
+}
+
+#[test]
+fn a_phone_keeps_steering_when_its_players_page_reconnects() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
+    let (mut page, _) = join(&mut session, 1, Role::Player, ROOMY);
+    session.tick(&FanoutPool::inline());
+    let (player, token) = welcome(&mut page);
+    let (outbox, _phone) = Client::pair(ROOMY);
+    let phone_input = Arc::new(InputSlot::default());
+    session
+        .attach_controller(2, player, outbox, phone_input.clone())
+        .unwrap_or_else(|_| panic!("the player exists"));
+
+    // The page's connection drops and comes back with its token.
+    session.leave(1);
+    session.tick(&FanoutPool::inline());
+    let (mut back, _) = reconnecting(&mut session, 3, &token);
+    session.tick(&FanoutPool::inline());
+    assert_eq!(welcome(&mut back).0, player);
+
+    phone_input.store(Move {
+        seq: 9,
+        dx: 127,
+        dy: 0,
+    });
+    session.tick(&FanoutPool::inline());
+    let steered = decoded(&mut back).into_iter().any(|m| {
+        matches!(m, ServerMessage::Delta(d) if d.acks.iter().any(|a| a.id == player && a.seq == 9))
+    });
+    assert!(steered, "the phone's input still reaches the player");
+}
+
+#[test]
+fn a_spectator_cannot_take_a_player_with_its_token() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
+    let (mut page, _) = join(&mut session, 1, Role::Player, ROOMY);
+    session.tick(&FanoutPool::inline());
+    let (_, token) = welcome(&mut page);
+    session.leave(1);
+    let (outbox, mut rx) = Client::pair(ROOMY);
+    session.join(JoinRequest {
+        conn: 2,
+        session: "t".into(),
+        hello: Hello {
+            name: "eye".into(),
+            session: Some("t".into()),
+            role: Role::Spectator,
+            reconnect: Some(token),
+        },
+        outbox,
+        input: Arc::default(),
+    });
+    session.tick(&FanoutPool::inline());
+    match decoded(&mut rx).into_iter().next() {
+        Some(ServerMessage::Welcome(w)) => assert_eq!(w.you, None, "a spectator owns no player"),
+        other => panic!("expected a Welcome, got {other:?}"),
+    }
+}
