@@ -1,9 +1,9 @@
 //! What the socket side hands the game side: the commands a connection's task sends to
 //! the tick worker that owns its session.
 //!
-//! This module sits below both sides (it names connections, outboxes and input slots,
-//! nothing of tasks or workers), so that the socket side, the sessions and the pairing
-//! codes can all speak of a connection without importing one another.
+//! This module sits between the two sides: it names connections, outboxes, input slots
+//! and pairing refusals, nothing of tasks, sessions or workers, so both sides import it
+//! and neither imports the other.
 
 use std::sync::Arc;
 
@@ -11,11 +11,9 @@ use arena_shared::protocol::{EntityId, Hello};
 use tokio::sync::oneshot;
 
 use crate::input_slot::InputSlot;
+pub use crate::outbox::ConnId;
 use crate::outbox::Outbox;
 use crate::pairing::Refusal;
-
-/// Identifies a connection across the server.
-pub type ConnId = u64;
 
 /// A connection asking to join a session.
 #[derive(Debug)]

@@ -13,6 +13,10 @@ use bytes::Bytes;
 
 use crate::link::{Link, Sent};
 
+/// Identifies a connection across the server (sessions, pairing codes and commands
+/// name connections by it).
+pub type ConnId = u64;
+
 /// What the game sends a connection.
 #[derive(Debug)]
 pub enum Outgoing {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use arena_shared::protocol::EntityId;
 
-use crate::commands::ConnId;
+use crate::outbox::ConnId;
 
 /// Letters and digits that cannot be mistaken for one another (no 0/O, 1/I/L).
 pub const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
