@@ -12,7 +12,7 @@ use arena_shared::mirror::Mirror;
 use arena_shared::protocol::{
     ClientMessage, Delta, EntityId, GameEvent, Hello, Move, Role, ServerMessage, Tick,
 };
-use arena_shared::quantize::direction_to_wire;
+use arena_shared::quantize::{direction_to_wire, position_from_wire};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::oneshot;
@@ -246,6 +246,33 @@ impl Client {
         let seq = self.seq;
         self.send(&ClientMessage::Move(Move { seq, dx, dy })).await;
         seq
+    }
+
+    /// Steers the player horizontally towards the arena's middle (so no wall is in the
+    /// way), waits for the move's acknowledgement, then for `deltas` more deltas: the
+    /// direction (+1 or -1) and how far the player moved along x, in units.
+    pub(crate) async fn steer_to_the_middle_for(&mut self, deltas: usize) -> (f32, f32) {
+        let me = self.me();
+        let start = self
+            .mirror
+            .state(me)
+            .expect("the player is in its own world");
+        let towards = if position_from_wire(start.x) < 800.0 {
+            1.0
+        } else {
+            -1.0
+        };
+        let seq = self.steer(towards, 0.0).await;
+        self.until("the move is acknowledged", |c| {
+            c.mirror.ack(me) == Some(seq)
+        })
+        .await;
+        self.ticks(deltas).await;
+        let now = self.mirror.state(me).expect("the player is still there");
+        (
+            towards,
+            position_from_wire(now.x) - position_from_wire(start.x),
+        )
     }
 
     /// The next server message (or the close), applied to the mirror.

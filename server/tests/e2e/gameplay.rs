@@ -1,7 +1,6 @@
 //! Inputs, movement, collisions and stillness, through real sockets.
 
 use arena_shared::protocol::{GameEvent, Role};
-use arena_shared::quantize::position_from_wire;
 
 use super::common::{Client, TestServer};
 
@@ -12,20 +11,8 @@ async fn a_move_changes_the_players_position_and_is_acknowledged() {
     let me = ada.me();
     ada.ticks(2).await;
     let start = ada.mirror.state(me).expect("ada is in her own world");
-    // Head for the middle, so no wall is in the way.
-    let towards = if position_from_wire(start.x) < 800.0 {
-        1.0
-    } else {
-        -1.0
-    };
-    let seq = ada.steer(towards, 0.0).await;
-    ada.until("the move is acknowledged", |c| {
-        c.mirror.ack(me) == Some(seq)
-    })
-    .await;
-    ada.ticks(15).await;
+    let (towards, moved) = ada.steer_to_the_middle_for(15).await;
     let now = ada.mirror.state(me).expect("still there");
-    let moved = position_from_wire(now.x) - position_from_wire(start.x);
     assert!(
         moved * towards > 50.0,
         "half a second at 200 units/s moves ~100 units, moved {moved}"

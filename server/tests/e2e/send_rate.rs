@@ -2,7 +2,6 @@
 //! often, each carrying everything since the last.
 
 use arena_shared::protocol::{GameEvent, Role};
-use arena_shared::quantize::position_from_wire;
 
 use super::common::{Client, TestServer};
 
@@ -10,7 +9,6 @@ use super::common::{Client, TestServer};
 async fn at_half_the_send_rate_deltas_come_every_other_tick_and_miss_nothing() {
     let server = TestServer::start("[balls]\ncount = 4\n[network]\nsend_hz = 15\n").await;
     let mut ada = Client::join(&server, "ada", Some("half"), Role::Player).await;
-    let me = ada.me();
     ada.ticks(3).await;
     let first = ada.mirror.tick();
     ada.ticks(10).await;
@@ -21,20 +19,7 @@ async fn at_half_the_send_rate_deltas_come_every_other_tick_and_miss_nothing() {
     );
     assert_eq!(ada.gaps, 0, "every delta follows the last by two ticks");
 
-    let start = ada.mirror.state(me).expect("ada is in her world");
-    let towards = if position_from_wire(start.x) < 800.0 {
-        1.0
-    } else {
-        -1.0
-    };
-    let seq = ada.steer(towards, 0.0).await;
-    ada.until("the move is acknowledged", |c| {
-        c.mirror.ack(me) == Some(seq)
-    })
-    .await;
-    ada.ticks(15).await;
-    let now = ada.mirror.state(me).expect("still there");
-    let moved = position_from_wire(now.x) - position_from_wire(start.x);
+    let (towards, moved) = ada.steer_to_the_middle_for(15).await;
     assert!(
         moved * towards > 100.0,
         "a second of play at 200 units/s moves ~200 units, whatever the send rate: {moved}"
