@@ -28,10 +28,15 @@ use crate::sim::Simulation;
 /// What one tick did for slow clients, for the server's counters.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TickReport {
-    /// Deltas not queued because a client was behind.
+    /// Deltas not sent because a client was behind.
     pub dropped: u64,
-    /// Snapshots queued to resynchronize a client.
+    /// Snapshots sent to resynchronize a client.
     pub resyncs: u64,
+    /// Deltas and resync snapshots handed to sockets, counted here once per tick
+    /// rather than by each of the threads that sent them.
+    pub messages: u64,
+    /// Their bytes.
+    pub bytes: u64,
 }
 
 struct Member {
@@ -206,16 +211,26 @@ impl Session {
                 welcomed: false, ..
             } => Fanned::snapshot(),
             Kind::Viewer { .. } if member.outbox.wants_snapshot() => Fanned::snapshot(),
-            Kind::Viewer { .. } => Fanned {
-                dropped: u64::from(
-                    member.outbox.offer_delta(&delta, unsent_limit) == Offer::Dropped,
-                ),
-                ..Fanned::default()
+            Kind::Viewer { .. } => match member.outbox.offer_delta(&delta, unsent_limit) {
+                Offer::Sent => Fanned {
+                    sent: 1,
+                    ..Fanned::default()
+                },
+                Offer::Dropped => Fanned {
+                    dropped: 1,
+                    ..Fanned::default()
+                },
+                Offer::Closed => Fanned::default(),
             },
         });
         report.dropped = sent.dropped;
+        report.messages = sent.sent;
+        report.bytes = sent.sent * delta.len() as u64;
         if sent.snapshot {
-            report.resyncs = self.send_snapshots();
+            let (resyncs, bytes) = self.send_snapshots();
+            report.resyncs = resyncs;
+            report.messages += resyncs;
+            report.bytes += bytes;
         }
         if sent.controllers {
             self.feed_controllers();
@@ -280,11 +295,13 @@ impl Session {
         }
     }
 
-    /// Welcomes new viewers and resynchronizes drained laggards with this tick's state.
-    fn send_snapshots(&mut self) -> u64 {
+    /// Welcomes new viewers and resynchronizes drained laggards with this tick's state;
+    /// returns the resync snapshots sent and their bytes (the welcomes count themselves).
+    fn send_snapshots(&mut self) -> (u64, u64) {
         self.sim.write_snapshot(&mut self.snapshot);
         let mut shared: Option<Bytes> = None;
         let mut resyncs = 0;
+        let mut bytes = 0;
         for member in &mut self.members {
             let Kind::Viewer {
                 player,
@@ -320,16 +337,19 @@ impl Session {
                     && member.outbox.offer_snapshot(frame) == Offer::Sent
                 {
                     resyncs += 1;
+                    bytes += frame.len() as u64;
                 }
             }
         }
-        resyncs
+        (resyncs, bytes)
     }
 }
 
 /// What sending one tick's delta found, summed over the members.
 #[derive(Debug, Default)]
 struct Fanned {
+    /// Deltas handed to sockets.
+    sent: u64,
     /// Deltas dropped for clients that are behind.
     dropped: u64,
     /// Someone waits for a snapshot: a joiner's welcome, or a drained laggard.
@@ -349,6 +369,7 @@ impl Fanned {
 
 impl AddAssign for Fanned {
     fn add_assign(&mut self, other: Fanned) {
+        self.sent += other.sent;
         self.dropped += other.dropped;
         self.snapshot |= other.snapshot;
         self.controllers |= other.controllers;

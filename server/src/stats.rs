@@ -73,6 +73,10 @@ pub struct TickRecord {
     pub dropped: u64,
     /// Snapshots sent to resynchronize clients.
     pub resyncs: u64,
+    /// Deltas and resync snapshots handed to sockets.
+    pub messages: u64,
+    /// Their bytes.
+    pub bytes: u64,
 }
 
 impl Default for Stats {
@@ -126,6 +130,8 @@ impl Stats {
         self.resyncs.fetch_add(record.resyncs, Relaxed);
         self.metrics.deltas_dropped.increment(record.dropped);
         self.metrics.resyncs.increment(record.resyncs);
+        self.metrics.messages_sent.increment(record.messages);
+        self.metrics.bytes_sent.increment(record.bytes);
         if record.overran {
             self.overruns.fetch_add(1, Relaxed);
         }

@@ -220,6 +220,8 @@ impl Worker {
             let report = session.tick(&self.shared.fanout);
             record.dropped += report.dropped;
             record.resyncs += report.resyncs;
+            record.messages += report.messages;
+            record.bytes += report.bytes;
             record.entities += session.entity_count();
             record.connections += session.member_count();
         }
