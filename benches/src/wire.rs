@@ -5,7 +5,8 @@
 //! socket reads into one reused buffer and hands out each frame's payload as a slice of
 //! it. Nothing is allocated or copied per message (tokio-tungstenite would copy every
 //! payload into a buffer of its own), and the message is skimmed where it lies. The
-//! opening handshake and the frame headers are still tungstenite's code.
+//! opening handshake (tokio-tungstenite's client) and the frame headers are still
+//! tungstenite's code.
 
 use std::io::{self, Cursor};
 use std::net::SocketAddr;
@@ -13,8 +14,8 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use tokio_tungstenite::tungstenite::handshake::client::generate_key;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::{Frame as TFrame, FrameHeader};
 
@@ -62,63 +63,22 @@ impl BotSocket {
         let tcp = socket.connect(addr).await?;
         // Moves are far smaller than a segment; Nagle would hold them back.
         tcp.set_nodelay(true)?;
-        let (host, path) = host_and_path(url);
-        BotSocket::handshake(tcp, host, path, subprotocol).await
-    }
-
-    /// Opens the WebSocket on `tcp`: `GET path` with `host`, offering `subprotocol`,
-    /// which the server must select.
-    pub async fn handshake(
-        mut tcp: TcpStream,
-        host: &str,
-        path: &str,
-        subprotocol: &str,
-    ) -> io::Result<BotSocket> {
-        let key = generate_key();
-        let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\
-             Sec-WebSocket-Protocol: {subprotocol}\r\n\r\n"
-        );
-        tcp.write_all(request.as_bytes()).await?;
-        let mut buf = vec![0; READ_BUFFER];
-        let mut end = 0;
-        let head_end = loop {
-            if let Some(at) = find(&buf[..end], b"\r\n\r\n") {
-                break at + 4;
-            }
-            if end == buf.len() {
-                return Err(invalid("handshake response too long"));
-            }
-            let n = tcp.read(&mut buf[end..]).await?;
-            if n == 0 {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
-            end += n;
-        };
-        let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| invalid("not UTF-8"))?;
-        if !head.starts_with("HTTP/1.1 101") {
-            let status = head.lines().next().unwrap_or_default();
-            return Err(invalid(&format!("upgrade refused: {status}")));
-        }
-        let accept = derive_accept_key(key.as_bytes());
-        let header = |name: &str| {
-            head.lines().find_map(|line| {
-                let (n, v) = line.split_once(':')?;
-                n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
-            })
-        };
-        if header("Sec-WebSocket-Accept") != Some(accept.as_str()) {
-            return Err(invalid("wrong Sec-WebSocket-Accept"));
-        }
-        if header("Sec-WebSocket-Protocol") != Some(subprotocol) {
-            return Err(invalid("subprotocol not selected"));
-        }
+        let mut request = url.into_client_request().map_err(other)?;
+        let offered = HeaderValue::from_str(subprotocol).map_err(other)?;
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", offered);
+        let (ws, _) = tokio_tungstenite::client_async(request, tcp)
+            .await
+            .map_err(other)?;
+        // The server writes nothing between its 101 and the client's first message, so
+        // tungstenite has read no further than the response: the stream is at a frame
+        // boundary, and from here on frames are read in place.
         Ok(BotSocket {
-            tcp,
-            buf,
-            start: head_end,
-            end,
+            tcp: ws.into_inner(),
+            buf: vec![0; READ_BUFFER],
+            start: 0,
+            end: 0,
             consumed: 0,
             out: Vec::with_capacity(64),
         })
@@ -229,17 +189,8 @@ fn classify(opcode: OpCode, payload: &[u8]) -> Frame<'_> {
     }
 }
 
-/// The authority and the path of a `ws://` URL.
-fn host_and_path(url: &str) -> (&str, &str) {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    match rest.find('/') {
-        Some(at) => (&rest[..at], &rest[at..]),
-        None => (rest, "/"),
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+fn other(err: impl std::error::Error + Send + Sync + 'static) -> io::Error {
+    io::Error::other(err)
 }
 
 fn invalid(why: &str) -> io::Error {
@@ -249,15 +200,6 @@ fn invalid(why: &str) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_url_gives_its_host_and_path() {
-        assert_eq!(
-            host_and_path("ws://127.0.0.1:8080/ws"),
-            ("127.0.0.1:8080", "/ws")
-        );
-        assert_eq!(host_and_path("ws://[::1]:9"), ("[::1]:9", "/"));
-    }
 
     #[test]
     fn a_close_frame_gives_its_code_and_reason() {

@@ -45,6 +45,23 @@ impl Running {
     }
 }
 
+/// A short run of `clients` bots in `session`, moving every 100 ms; tests name what
+/// else differs.
+fn short_run(clients: usize, session: &str, seed: u64) -> RunConfig {
+    RunConfig {
+        clients,
+        ramp: Duration::from_millis(400),
+        duration: Duration::from_secs(2),
+        session: Some(session.into()),
+        sessions: 1,
+        move_every: Duration::from_millis(100),
+        seed,
+        progress: false,
+        idle: false,
+        bare: false,
+    }
+}
+
 fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
@@ -58,18 +75,7 @@ async fn a_short_run_measures_deltas_latency_and_the_server() {
     let target = resolve(&format!("ws://{addr}/ws"), false)
         .await
         .expect("loopback target");
-    let config = RunConfig {
-        clients: 8,
-        ramp: Duration::from_millis(400),
-        duration: Duration::from_secs(2),
-        session: Some("bots-test".into()),
-        sessions: 1,
-        move_every: Duration::from_millis(100),
-        seed: 3,
-        progress: false,
-        idle: false,
-        bare: false,
-    };
+    let config = short_run(8, "bots-test", 3);
     let report = run(&target, &config).await;
 
     assert_eq!(report.clients, 8);
@@ -130,16 +136,9 @@ async fn bots_reconnect_when_the_server_restarts_under_them() {
         .await
         .expect("loopback target");
     let config = RunConfig {
-        clients: 5,
         ramp: Duration::from_millis(200),
         duration: Duration::from_secs(3),
-        session: Some("restart".into()),
-        sessions: 1,
-        move_every: Duration::from_millis(100),
-        seed: 5,
-        progress: false,
-        idle: false,
-        bare: false,
+        ..short_run(5, "restart", 5)
     };
     let run = tokio::spawn(async move { run(&target, &config).await });
 
@@ -170,16 +169,10 @@ async fn bots_spread_over_as_many_sessions_as_asked() {
         .await
         .expect("loopback target");
     let config = RunConfig {
-        clients: 12,
         ramp: Duration::from_millis(300),
         duration: Duration::from_secs(1),
-        session: Some("spread".into()),
         sessions: 4,
-        move_every: Duration::from_millis(100),
-        seed: 7,
-        progress: false,
-        idle: false,
-        bare: false,
+        ..short_run(12, "spread", 7)
     };
     let report = run(&target, &config).await;
     assert_eq!(report.connect_failures, 0, "{report:?}");
