@@ -36,7 +36,7 @@ pub struct WorkerLoad {
     tick_ns: AtomicU64,
     /// Sessions it runs.
     sessions: AtomicU32,
-    /// Sessions assigned to it since its last tick: not yet in `tick_ns`.
+    /// Sessions assigned to it and not yet created: not yet in `tick_ns`.
     fresh: AtomicU32,
 }
 
@@ -51,7 +51,14 @@ impl WorkerLoad {
         // An exponential average over about 16 ticks: steady, yet quick to see a new load.
         self.tick_ns.store(old - old / 16 + ns / 16, Relaxed);
         self.sessions.store(sessions as u32, Relaxed);
-        self.fresh.store(0, Relaxed);
+    }
+
+    /// The worker created a session: if it was one assigned here, it is no longer
+    /// fresh, and its cost shows in `tick_ns` from the next tick on.
+    pub fn created(&self) {
+        let _ = self
+            .fresh
+            .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
     }
 
     /// The tick cost this worker is expected to have, counting sessions just assigned.

@@ -208,6 +208,7 @@ impl Worker {
             .wrapping_add((self.id as u64) << 32);
         tracing::info!(session = %code, worker = self.id, "session created");
         self.shared.stats.session_created();
+        self.load.created();
         self.sessions
             .entry(code.to_owned())
             .or_insert_with(|| Session::new(code.to_owned(), &self.shared.tunables, seed))
