@@ -1,4 +1,4 @@
-// The Arena wire protocol (arena.v1) on the browser side: message types and codec.
+// The Arena wire protocol (arena.v2) on the browser side: message types and codec.
 //
 // The types mirror the Rust types of `arena-shared` exactly as serde_json writes them
 // (enums as `{ Variant: fields }`, snake_case fields), so the golden messages that Rust
@@ -8,7 +8,7 @@
 
 import { decode, encode } from "@msgpack/msgpack";
 
-export const SUBPROTOCOL = "arena.v1";
+export const SUBPROTOCOL = "arena.v2";
 /** Position quanta per game unit. */
 export const POS_SCALE = 8;
 /** Direction components are integers in -127..=127. */
@@ -41,6 +41,8 @@ export interface Snapshot {
   acks: Ack[];
   scores: Score[];
   round: RoundState;
+  /** Players whose connection is lost: ghosts until they come back or leave. */
+  away: EntityId[];
 }
 
 export interface Delta {
@@ -62,6 +64,8 @@ export interface Welcome {
   arena: ArenaInfo;
   reconnect_token: string;
   snapshot: Snapshot;
+  /** The Hello's reconnect token brought back its player. */
+  resumed: boolean;
 }
 
 export type GameEvent =
@@ -74,7 +78,7 @@ export type GameEvent =
   | { Connection: { id: EntityId; connected: boolean } };
 
 export interface PairCode { code: string; expires_in_s: number; lan_url: string | null }
-export interface Paired { player: EntityId; name: string; session: string; tick_hz: number; score: number; round: RoundState }
+export interface Paired { player: EntityId; name: string; session: string; tick_hz: number; score: number; round: RoundState; tick: Tick }
 export interface Feed { tick: Tick; score: number; round: RoundState; events: GameEvent[] }
 
 export type ServerMessage =
@@ -93,6 +97,7 @@ export type ClientMessage =
   | { Move: { seq: number; dx: number; dy: number } }
   | { Ping: { client_time: number } }
   | "RequestPairCode"
+  | "Leave"
   | { Pair: { code: string } };
 
 /** A frame that is not a valid server message. */
@@ -159,6 +164,7 @@ const snapshot = struct<Snapshot>({
   acks: list(ack),
   scores: list(score),
   round: roundState,
+  away: list(int),
 });
 const gameEvent = variants<GameEvent>({
   Collided: struct({ a: int, b: int }),
@@ -186,6 +192,7 @@ const welcome = struct<Welcome>({
   arena: arenaInfo,
   reconnect_token: str,
   snapshot,
+  resumed: bool,
 });
 const serverMessage = variants<ServerMessage>({
   Welcome: welcome,
@@ -193,7 +200,7 @@ const serverMessage = variants<ServerMessage>({
   Delta: delta,
   Pong: struct({ client_time: int }),
   PairCode: struct<PairCode>({ code: str, expires_in_s: int, lan_url: nullable(str) }),
-  Paired: struct<Paired>({ player: int, name: str, session: str, tick_hz: int, score: int, round: roundState }),
+  Paired: struct<Paired>({ player: int, name: str, session: str, tick_hz: int, score: int, round: roundState, tick: int }),
   PairRefused: struct({ reason: str }),
   Feed: struct<Feed>({ tick: int, score: int, round: roundState, events: list(gameEvent) }),
   Controller: struct({ attached: bool }),
@@ -213,7 +220,7 @@ export function decodeServer(frame: Uint8Array): ServerMessage {
 /** Encodes a client message: objects become arrays in field order. */
 export function encodeClient(message: ClientMessage): Uint8Array {
   // A variant without fields is just its name.
-  if (message === "RequestPairCode") return encode(message);
+  if (message === "RequestPairCode" || message === "Leave") return encode(message);
   if ("Pair" in message) return encode({ Pair: [message.Pair.code] });
   if ("Hello" in message) {
 

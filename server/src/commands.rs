@@ -15,6 +15,16 @@ pub use crate::outbox::ConnId;
 use crate::outbox::Outbox;
 use crate::pairing::Refusal;
 
+/// How a connection left its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Departure {
+    /// The connection broke: its player waits out the reconnect grace period.
+    Lost,
+    /// The client said goodbye (a `Leave`, or a close frame with code 1000 or 1001):
+    /// its player leaves at once.
+    Deliberate,
+}
+
 /// A connection asking to join a session.
 #[derive(Debug)]
 pub struct JoinRequest {
@@ -57,6 +67,8 @@ pub enum Command {
         conn: ConnId,
         /// Its session's code.
         session: String,
+        /// Whether it said goodbye.
+        departure: Departure,
     },
     /// A player's page asks for a pairing code.
     RequestPairCode {

@@ -272,6 +272,27 @@ impl LinkIo {
     }
 }
 
+impl LinkIo {
+    /// Ends a refused connection politely: no more writes (a FIN after the close frame
+    /// already written), then reads and discards whatever the client still sends until
+    /// it closes too. Closing with its bytes unread would make the kernel answer with a
+    /// reset, and a browser that gets a reset while still writing a big frame discards
+    /// the close frame it was sent and reports 1006 instead of the reason.
+    pub async fn linger(&self) -> io::Result<()> {
+        socket2::SockRef::from(&*self.tcp).shutdown(std::net::Shutdown::Write)?;
+        let mut sink = [0u8; 4096];
+        loop {
+            self.tcp.readable().await?;
+            match self.tcp.try_read(&mut sink) {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+}
+
 impl AsyncRead for LinkIo {
     fn poll_read(
         self: Pin<&mut Self>,

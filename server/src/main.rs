@@ -94,7 +94,8 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     );
     println!("Arena is running: open http://{shown}/ to play");
     println!(
-        "  WebSocket ws://{shown}/ws (subprotocol arena.v1), health http://{shown}/healthz, metrics http://{shown}/metrics"
+        "  WebSocket ws://{shown}/ws (subprotocol {}), health http://{shown}/healthz, metrics http://{shown}/metrics",
+        arena_shared::limits::SUBPROTOCOL
     );
 
     if let Some(lan) = server.lan_url() {

@@ -46,6 +46,9 @@ struct Shared {
     /// Upgraded connections, which axum's graceful shutdown does not wait for.
     connections: TaskTracker,
     stats: Arc<Stats>,
+    /// Where other devices on the network reach this server, if it listens beyond
+    /// loopback: what `/lan` tells a page opened on loopback, for its invite links.
+    lan_url: Option<String>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
         shutdown: CancellationToken,
         connections: TaskTracker,
         stats: Arc<Stats>,
+        lan_url: Option<String>,
     ) -> AppState {
         AppState(Arc::new(Shared {
             sessions,
@@ -66,6 +70,7 @@ impl AppState {
             shutdown,
             connections,
             stats,
+            lan_url,
         }))
     }
 
@@ -79,6 +84,7 @@ pub(crate) fn router(state: AppState, echo: bool) -> Router {
     let router = Router::new()
         .route("/ws", get(upgrade::upgrade))
         .route("/healthz", get(healthz))
+        .route("/lan", get(lan))
         .route("/metrics", get(metrics));
     let router = if echo {
         router.route("/echo", get(upgrade::echo))
@@ -106,6 +112,12 @@ async fn metrics() -> axum::response::Response {
         )
             .into_response(),
     }
+}
+
+/// The server's LAN address (`http://IP:PORT`), or nothing: a page opened on loopback
+/// puts it in the links and QR codes it shows, which other devices must be able to open.
+async fn lan(State(state): State<AppState>) -> String {
+    state.0.lan_url.clone().unwrap_or_default()
 }
 
 /// Liveness for load balancers and people: "ok" and the main counters.

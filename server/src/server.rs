@@ -132,8 +132,13 @@ impl Server {
             echo,
             tick_threads,
         } = self;
-        let workers = TickWorkers::spawn(tick_threads, tunables.clone(), stats.clone(), lan_url)
-            .map_err(io("cannot start the tick workers"))?;
+        let workers = TickWorkers::spawn(
+            tick_threads,
+            tunables.clone(),
+            stats.clone(),
+            lan_url.clone(),
+        )
+        .map_err(io("cannot start the tick workers"))?;
         let cancel = CancellationToken::new();
         let connections = TaskTracker::new();
         let state = AppState::new(
@@ -143,6 +148,7 @@ impl Server {
             cancel.clone(),
             connections.clone(),
             stats,
+            lan_url,
         );
         let send_buffer = tunables.network.send_buffer_bytes as usize;
         let upkeep = tokio::spawn(upkeep(cancel.clone()));

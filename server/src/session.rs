@@ -55,6 +55,8 @@ enum Kind {
         /// False until its `Welcome` is queued: it gets no delta before that.
         welcomed: bool,
         reconnect_token: String,
+        /// Its reconnect token brought its player back (told in the `Welcome`).
+        resumed: bool,
     },
     /// A phone steering `player`: gets only that player's feed. Its inputs have their
     /// own slot, so that the player's page can reconnect without cutting the phone off.
@@ -299,6 +301,10 @@ impl Session {
     /// returns the resync snapshots sent and their bytes (the welcomes count themselves).
     fn send_snapshots(&mut self) -> (u64, u64) {
         self.sim.write_snapshot(&mut self.snapshot);
+        self.snapshot.away.clear();
+        self.snapshot
+            .away
+            .extend(self.dormant.iter().map(|d| d.player));
         let mut shared: Option<Bytes> = None;
         let mut resyncs = 0;
         let mut bytes = 0;
@@ -307,6 +313,7 @@ impl Session {
                 player,
                 welcomed,
                 reconnect_token,
+                resumed,
                 ..
             } = &mut member.kind
             else {
@@ -321,6 +328,7 @@ impl Session {
                     arena: self.sim.arena_info(),
                     reconnect_token: Cow::Borrowed(reconnect_token),
                     snapshot: Cow::Borrowed(&self.snapshot),
+                    resumed: *resumed,
                 });
                 if let Some(frame) = encode(&mut self.encoder, &welcome) {
                     member.outbox.offer(Outgoing::Frame(frame));

@@ -21,7 +21,7 @@ use arena_shared::limits::close_code;
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
-use crate::commands::{Command, ConnId, ControllerRequest, JoinRequest};
+use crate::commands::{Command, ConnId, ControllerRequest, Departure, JoinRequest};
 use crate::input_slot::InputSlot;
 use crate::outbox::{Outbox, Outgoing};
 use crate::pairing::{Binding, PairingCodes, Refusal};
@@ -160,10 +160,17 @@ impl Sessions {
         self.send(worker, Command::Join(request));
     }
 
-    /// Tells the session's worker that `conn` is gone.
-    pub fn leave(&self, conn: ConnId, session: String) {
+    /// Tells the session's worker that `conn` is gone, and how.
+    pub fn leave(&self, conn: ConnId, session: String, departure: Departure) {
         if let Some(worker) = self.owner(&session) {
-            self.send(worker, Command::Leave { conn, session });
+            self.send(
+                worker,
+                Command::Leave {
+                    conn,
+                    session,
+                    departure,
+                },
+            );
         }
     }
 

@@ -31,8 +31,8 @@ use collision::Contacts;
 use replication::{Outbound, Replica, Replicated};
 use round::Round;
 use state::{
-    Ball, Body, Clock, Motion, NetId, Player, Position, Rules, Score, SimRng, Steering, TickEvents,
-    Velocity,
+    Away, Ball, Body, Clock, Motion, NetId, Player, Position, Rules, Score, SimRng, Steering,
+    TickEvents, Velocity,
 };
 
 use crate::config::Tunables;
@@ -259,6 +259,26 @@ impl Simulation {
         true
     }
 
+    /// Makes a player a ghost while its connection is lost (`away`), or brings it back.
+    /// A ghost stops and touches nothing: see [`Away`].
+    pub fn set_away(&mut self, id: EntityId, away: bool) {
+        let Some(&entity) = self.index.get(&id) else {
+            return;
+        };
+        let mut player = self.world.entity_mut(entity);
+        if away {
+            player.insert(Away);
+            if let Some(mut steering) = player.get_mut::<Steering>() {
+                steering.dir = Vec2::ZERO;
+            }
+            if let Some(mut velocity) = player.get_mut::<Velocity>() {
+                velocity.0 = Vec2::ZERO;
+            }
+        } else {
+            player.remove::<Away>();
+        }
+    }
+
     /// Adds an event from outside the simulation (a connection lost or back) to the
     /// next delta.
     pub fn announce(&mut self, event: GameEvent) {
@@ -308,6 +328,15 @@ impl Simulation {
     pub fn name_of(&self, id: EntityId) -> Option<String> {
         let entity = *self.index.get(&id)?;
         self.world.get::<Player>(entity).map(|p| p.name.clone())
+    }
+
+    /// Whether a player in the game goes by `name` (ignoring case): two players who
+    /// look alike on the scoreboard are one too many.
+    pub fn name_taken(&mut self, name: &str) -> bool {
+        let mut players = self.world.query::<&Player>();
+        players
+            .iter(&self.world)
+            .any(|p| p.name.to_lowercase() == name.to_lowercase())
     }
 
     /// Where the round stands.

@@ -186,9 +186,13 @@ impl Worker {
                     Claim::Full => self.shared.sessions.refuse_full(request),
                 }
             }
-            Command::Leave { conn, session } => {
+            Command::Leave {
+                conn,
+                session,
+                departure,
+            } => {
                 if let Some(session) = self.sessions.get_mut(&session) {
-                    session.leave(conn);
+                    session.leave(conn, departure);
                 }
             }
             Command::RequestPairCode { conn, session } => self.issue_code(conn, session),

@@ -6,7 +6,7 @@
 /// The WebSocket subprotocol a client offers in `Sec-WebSocket-Protocol`. Bumped when
 /// the wire format changes incompatibly, so an old page fails at the handshake with a
 /// clear HTTP error instead of decoding garbage.
-pub const SUBPROTOCOL: &str = "arena.v1";
+pub const SUBPROTOCOL: &str = "arena.v2";
 
 /// The largest client message the server accepts, in bytes. Client messages are tiny
 /// (a `Move` is under 10 bytes, a `Hello` under 60), so anything bigger is abuse or a

@@ -72,6 +72,10 @@ pub enum ClientMessage {
     /// given. Answered by [`ServerMessage::Paired`] or [`ServerMessage::PairRefused`];
     /// once paired, its `Move`s steer that player.
     Pair(Pair),
+    /// "I am leaving for good": sent by a page that closes, so that its player leaves
+    /// at once instead of waiting out the reconnect grace period. A close frame with
+    /// code 1000 or 1001 means the same.
+    Leave,
 }
 
 /// A controller presents its pairing code.
@@ -159,11 +163,15 @@ pub struct Welcome<'a> {
     pub send_hz: u16,
     /// The arena's fixed facts.
     pub arena: ArenaInfo,
-    /// Proves this player's identity when reconnecting (used by a later protocol
-    /// revision); unguessable, 32 hex digits.
+    /// Proves this player's identity when reconnecting (see [`Hello::reconnect`]);
+    /// unguessable, 32 hex digits.
     pub reconnect_token: Cow<'a, str>,
     /// The world as of the tick the player joined; deltas follow from the next tick.
     pub snapshot: Cow<'a, Snapshot>,
+    /// True when the `Hello`'s reconnect token brought back its player, score and all.
+    /// A client that sent a token and reads false was away too long (or its session
+    /// ended): it is a new player now, and should say so.
+    pub resumed: bool,
 }
 
 /// Facts about the arena that do not change during a session.
@@ -197,6 +205,10 @@ pub struct Snapshot {
     pub scores: Vec<Score>,
     /// Where the round stands.
     pub round: RoundState,
+    /// Players whose connection is lost: they wait out the reconnect grace period as
+    /// ghosts, touching nothing and scoring nothing. Later changes arrive as
+    /// [`GameEvent::Connection`].
+    pub away: Vec<EntityId>,
 }
 
 /// One tick's changes. A client applies deltas in tick order on top of the last
@@ -339,7 +351,7 @@ pub enum GameEvent {
         scores: Vec<Score>,
     },
     /// A player's connection was lost (it stays in the game for the reconnect grace
-    /// period) or it came back.
+    /// period, a ghost that touches nothing) or it came back.
     Connection {
         /// The player.
         id: EntityId,

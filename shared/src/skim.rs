@@ -68,6 +68,7 @@ struct WelcomeHead {
     _arena: IgnoredAny,
     reconnect_token: String,
     snapshot: SnapshotHead,
+    _resumed: IgnoredAny,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +79,7 @@ struct SnapshotHead {
     acks: Vec<Ack>,
     _scores: IgnoredAny,
     _round: IgnoredAny,
+    _away: IgnoredAny,
 }
 
 #[derive(Deserialize)]
@@ -164,6 +166,7 @@ mod tests {
                 points: 1,
             }],
             round: RoundState::default(),
+            away: vec![EntityId(2)],
         };
         let welcome = ServerMessage::Welcome(Welcome {
             you: Some(EntityId(2)),
@@ -179,6 +182,7 @@ mod tests {
             },
             reconnect_token: Cow::Borrowed("t"),
             snapshot: Cow::Borrowed(&snapshot),
+            resumed: true,
         });
         assert_eq!(
             skim_server(&frame(&welcome)).expect("skims"),

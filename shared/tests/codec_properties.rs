@@ -36,6 +36,7 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
             .prop_map(|(seq, dx, dy)| ClientMessage::Move(Move { seq, dx, dy })),
         any::<u32>().prop_map(|client_time| ClientMessage::Ping(Ping { client_time })),
         Just(ClientMessage::RequestPairCode),
+        Just(ClientMessage::Leave),
         "[A-Z2-9]{6}".prop_map(|code| ClientMessage::Pair(Pair { code })),
     ]
 }

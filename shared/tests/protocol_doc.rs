@@ -83,6 +83,7 @@ fn snapshot() -> Snapshot {
             phase: RoundPhase::Playing,
             ends_at: Tick(2700),
         },
+        away: vec![],
     }
 }
 
@@ -102,6 +103,7 @@ fn welcome(snapshot: &Snapshot) -> ServerMessage<'_> {
         },
         reconnect_token: Cow::Borrowed("7f3a9c0e5b2d41f8a6c3e9d07b1f2a64"),
         snapshot: Cow::Borrowed(snapshot),
+        resumed: false,
     })
 }
 
@@ -153,6 +155,10 @@ fn expected_blocks() -> Vec<(&'static str, String)> {
             hex_block(
                 &encode_client(&ClientMessage::Ping(Ping { client_time: 1000 })).expect("encodes"),
             ),
+        ),
+        (
+            "Leave",
+            hex_block(&encode_client(&ClientMessage::Leave).expect("encodes")),
         ),
         ("Welcome", hex_block(&server(&welcome(&snapshot)))),
         (
@@ -372,6 +378,7 @@ fn golden_samples() -> Vec<serde_json::Value> {
                 },
                 reconnect_token: Cow::Borrowed("00000000000000000000000000000000"),
                 snapshot: Cow::Owned(Snapshot::default()),
+                resumed: false,
             }),
         ),
         (
@@ -416,6 +423,7 @@ fn golden_samples() -> Vec<serde_json::Value> {
                     phase: RoundPhase::Playing,
                     ends_at: Tick(5550),
                 },
+                tick: Tick(4000),
             }),
         ),
         (
@@ -502,6 +510,7 @@ fn golden_samples() -> Vec<serde_json::Value> {
             }),
         ),
         ("RequestPairCode", ClientMessage::RequestPairCode),
+        ("Leave", ClientMessage::Leave),
         (
             "Pair",
             ClientMessage::Pair(Pair {

@@ -79,6 +79,7 @@ fn welcome(tick: Tick) -> Bytes {
             tick,
             ..Snapshot::default()
         }),
+        resumed: false,
     }))
 }
 

@@ -22,7 +22,7 @@ use tungstenite::Message;
 use tungstenite::protocol::CloseFrame;
 
 use super::AppState;
-use crate::commands::ConnId;
+use crate::commands::{ConnId, Departure};
 use crate::link::{CloseRequest, Link, LinkIo, Sent};
 use crate::outbox::Outbox;
 
@@ -38,8 +38,10 @@ pub(super) type Socket = WebSocketStream<LinkIo>;
 
 /// How a connection ended, as far as its task knows.
 pub(super) enum End {
-    /// The client sent a close frame: complete the handshake.
-    PeerClosed,
+    /// The client sent a close frame (with this code, if any): complete the handshake.
+    PeerClosed(Option<u16>),
+    /// The client said `Leave`: close normally.
+    Leaving,
     /// The socket failed or hit EOF without a close frame.
     PeerVanished,
     /// The client broke the protocol: close with this code and reason.
@@ -48,6 +50,18 @@ pub(super) enum End {
     Shutdown,
     /// The game asked to close (a full session, a replaced connection...).
     Closed(CloseRequest),
+}
+
+impl End {
+    /// Whether the client meant to go: it said `Leave`, or closed with 1000 (normal)
+    /// or 1001 (going away, as a browser does for a closed tab). Anything else,
+    /// including a close with another code, is a connection lost.
+    pub(super) fn departure(&self) -> Departure {
+        match self {
+            End::Leaving | End::PeerClosed(Some(1000 | 1001)) => Departure::Deliberate,
+            _ => Departure::Lost,
+        }
+    }
 }
 
 /// An upgraded connection, owned by its task.
@@ -117,7 +131,9 @@ impl Connection {
                     close_code::UNSUPPORTED_DATA,
                     "binary frames only: messages are MessagePack".into(),
                 )),
-                Some(Ok(Message::Close(_))) => Err(End::PeerClosed),
+                Some(Ok(Message::Close(frame))) => {
+                    Err(End::PeerClosed(frame.map(|f| u16::from(f.code))))
+                }
                 // WebSocket pings are answered by tungstenite itself.
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
             };
@@ -127,7 +143,7 @@ impl Connection {
     /// The next WebSocket message as it came, for the conformance echo.
     pub(super) async fn next_raw(&mut self) -> Result<Message, End> {
         match self.socket.next().await {
-            Some(Ok(Message::Close(_))) => Err(End::PeerClosed),
+            Some(Ok(Message::Close(_))) => Err(End::PeerClosed(None)),
             Some(Ok(message)) => Ok(message),
             Some(Err(tungstenite::Error::Capacity(_))) => Err(too_big()),
             Some(Err(_)) | None => Err(End::PeerVanished),
@@ -158,7 +174,11 @@ impl Connection {
                 crate::telemetry::protocol_error(error_kind(code));
                 tracing::debug!(code, %reason, "closing a connection that broke the protocol");
                 self.close(code, reason).await;
-                self.drain().await;
+                // What the client still sends cannot be trusted to parse (a frame over
+                // the size limit is cut off mid-payload): read it as bytes, not frames.
+                let _ = timeout(CLOSE_GRACE, self.link.flush()).await;
+                let _ = timeout(CLOSE_GRACE, self.socket.get_ref().linger()).await;
+                return;
             }
             End::Closed((code, reason)) => {
                 self.close(code, reason).await;
@@ -169,7 +189,11 @@ impl Connection {
                 self.close(close_code::GOING_AWAY, reason).await;
                 self.drain().await;
             }
-            End::PeerClosed => {
+            End::Leaving => {
+                self.close(1000, "goodbye".to_owned()).await;
+                self.drain().await;
+            }
+            End::PeerClosed(_) => {
                 // tungstenite has queued the answer to the client's close; the sink's
                 // close sends it (`WebSocketStream::close` would refuse: the peer closed
                 // first).

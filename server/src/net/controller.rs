@@ -33,7 +33,7 @@ pub(super) async fn pair(connection: &mut Connection, mut code: String) -> End {
             Ok(session) => {
                 tracing::debug!(conn, %session, "controller paired");
                 let end = read_inputs(connection, &input, Who::Controller).await;
-                sessions.leave(conn, session);
+                sessions.leave(conn, session, end.departure());
                 return end;
             }
             Err((refusal, back)) => {
@@ -57,6 +57,7 @@ pub(super) async fn pair(connection: &mut Connection, mut code: String) -> End {
                                 client_time: ping.client_time,
                             }));
                         }
+                        Ok(ClientMessage::Leave) => return End::Leaving,
                         Ok(_) => {
                             return End::Refuse(
                                 close_code::POLICY_VIOLATION,

@@ -71,6 +71,7 @@ pub(super) async fn read_inputs(
                     .request_pair_code(connection.id, session.to_owned()),
                 _ => return refuse("only a player's page can ask for a pairing code"),
             },
+            Ok(ClientMessage::Leave) => return End::Leaving,
             Ok(ClientMessage::Hello(_) | ClientMessage::Pair(_)) => {
                 return refuse("already joined: Hello or Pair is sent once");
             }

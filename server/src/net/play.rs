@@ -53,7 +53,7 @@ async fn join(connection: &mut Connection, hello: Hello) -> End {
         session: &session,
     };
     let end = read_inputs(connection, &input, who).await;
-    sessions.leave(conn, session);
+    sessions.leave(conn, session, end.departure());
     end
 }
 

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use arena_shared::limits::close_code;
+use arena_shared::limits::{MAX_NAME_CHARS, close_code};
 use arena_shared::protocol::{ControllerStatus, EntityId, GameEvent, Paired, Role, ServerMessage};
 
 use super::{Dormant, Kind, Member, Session, new_token};
-use crate::commands::{ConnId, JoinRequest};
+use crate::commands::{ConnId, Departure, JoinRequest};
 use crate::frame::encode;
 use crate::input_slot::InputSlot;
 use crate::outbox::{Outbox, Outgoing};
@@ -23,7 +23,7 @@ impl Session {
             && request.hello.role == Role::Player
         {
             match self.reclaim(&token) {
-                Some(player) => return self.admit(request, Some(player)),
+                Some(player) => return self.admit(request, Some(player), true),
                 None => {
                     tracing::debug!(session = %self.code, "unknown reconnect token: joining anew")
                 }
@@ -43,14 +43,29 @@ impl Session {
                 return;
             }
             Role::Player => {
-                let name = request.hello.name.trim();
-                Some(
-                    self.sim
-                        .spawn_player(if name.is_empty() { "player" } else { name }),
-                )
+                let name = self.unique_name(request.hello.name.trim());
+                Some(self.sim.spawn_player(&name))
             }
         };
-        self.admit(request, player);
+        self.admit(request, player, false);
+    }
+
+    /// `wanted` (or "player"), or with the first suffix " 2", " 3"... that no other
+    /// player in the session has, cut to fit the name limit.
+    fn unique_name(&mut self, wanted: &str) -> String {
+        let wanted = if wanted.is_empty() { "player" } else { wanted };
+        if !self.sim.name_taken(wanted) {
+            return wanted.to_owned();
+        }
+        (2u32..)
+            .map(|n| {
+                let suffix = format!(" {n}");
+                let room = MAX_NAME_CHARS.saturating_sub(suffix.chars().count());
+                let base: String = wanted.chars().take(room).collect();
+                format!("{}{suffix}", base.trim_end())
+            })
+            .find(|name| !self.sim.name_taken(name))
+            .unwrap_or_else(|| wanted.to_owned())
     }
 
     /// Takes back the player of a reconnect token: from the dormant players, or from a
@@ -59,6 +74,7 @@ impl Session {
     pub(super) fn reclaim(&mut self, token: &str) -> Option<EntityId> {
         if let Some(index) = self.dormant.iter().position(|d| d.token == token) {
             let dormant = self.dormant.swap_remove(index);
+            self.sim.set_away(dormant.player, false);
             self.sim.announce(GameEvent::Connection {
                 id: dormant.player,
                 connected: true,
@@ -80,9 +96,9 @@ impl Session {
         }
     }
 
-    /// Makes `request`'s connection a viewer, of `player` if it has one, with a fresh
-    /// reconnect token.
-    pub(super) fn admit(&mut self, request: JoinRequest, player: Option<EntityId>) {
+    /// Makes `request`'s connection a viewer, of `player` if it has one (taken back by
+    /// its reconnect token if `resumed`), with a fresh reconnect token.
+    pub(super) fn admit(&mut self, request: JoinRequest, player: Option<EntityId>, resumed: bool) {
         let reconnect_token = match new_token() {
             Ok(token) => token,
             Err(err) => {
@@ -103,6 +119,7 @@ impl Session {
                 input: request.input,
                 welcomed: false,
                 reconnect_token,
+                resumed,
             },
         });
     }
@@ -154,8 +171,8 @@ impl Session {
             session: self.code.clone(),
             tick_hz: self.tick_hz,
             score,
-
             round: self.sim.round_state(),
+            tick: self.sim.tick(),
         });
         if let Some(frame) = encode(&mut self.encoder, &paired) {
             outbox.offer(Outgoing::Frame(frame));
@@ -176,10 +193,12 @@ impl Session {
         Ok(())
     }
 
-    /// Removes a connection. A page's player stays for the reconnect grace period (the
-    /// session sees a `Connection` event), then leaves and its controllers are closed; a
-    /// controller leaves its player to the page. Returns false if it was not a member.
-    pub fn leave(&mut self, conn: ConnId) -> bool {
+    /// Removes a connection. A page that said goodbye takes its player with it; a lost
+    /// page's player stays for the reconnect grace period as a ghost (the session sees a
+    /// `Connection` event), then leaves. Either way the player's controllers are closed
+    /// when it leaves. A controller leaves its player to the page. Returns false if it
+    /// was not a member.
+    pub fn leave(&mut self, conn: ConnId, departure: Departure) -> bool {
         let Some(index) = self.members.iter().position(|m| m.conn == conn) else {
             return false;
         };
@@ -190,9 +209,10 @@ impl Session {
                 reconnect_token,
                 ..
             } => {
-                if self.grace_ticks == 0 {
+                if self.grace_ticks == 0 || departure == Departure::Deliberate {
                     self.remove_player(id);
                 } else {
+                    self.sim.set_away(id, true);
                     self.sim.announce(GameEvent::Connection {
                         id,
                         connected: false,

@@ -6,7 +6,7 @@ use arena_shared::protocol::{ControllerStatus, EntityId, GameEvent, Hello, Move,
 use tokio::sync::oneshot;
 
 use super::*;
-use crate::commands::JoinRequest;
+use crate::commands::{Departure, JoinRequest};
 use crate::link::{CloseRequest, Link, MemoryWire};
 
 /// Room enough in a client's socket for anything a test sends.
@@ -228,8 +228,11 @@ fn leaving_removes_the_player_for_everyone() {
     let (mut b, _) = join(&mut session, 2, Role::Player, ROOMY);
     session.tick(&FanoutPool::inline());
     decoded(&mut b);
-    assert!(session.leave(1));
-    assert!(!session.leave(1), "leaving twice is harmless");
+    assert!(session.leave(1, Departure::Lost));
+    assert!(
+        !session.leave(1, Departure::Lost),
+        "leaving twice is harmless"
+    );
     session.tick(&FanoutPool::inline());
     let messages = decoded(&mut b);
     let ServerMessage::Delta(delta) = &messages[0] else {
@@ -256,7 +259,7 @@ fn an_empty_session_expires_after_its_timeout() {
         session.tick(&FanoutPool::inline());
     }
     assert!(!session.expired(), "a session with a member never expires");
-    session.leave(1);
+    session.leave(1, Departure::Lost);
     session.tick(&FanoutPool::inline());
     assert!(!session.expired(), "not before the timeout");
     for _ in 0..3 {

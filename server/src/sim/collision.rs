@@ -11,7 +11,7 @@ use bevy_ecs::prelude::*;
 use glam::Vec2;
 
 use super::broad_phase::UniformGrid;
-use super::state::{Ball, Body, NetId, Position, Rules, TickEvents, Velocity};
+use super::state::{Away, Ball, Body, NetId, Position, Rules, TickEvents, Velocity};
 
 /// Bodies this close (units) beyond touching still count as in contact, so that a
 /// contact resolved to exactly touching does not flicker off and on.
@@ -70,6 +70,7 @@ type BodyQuery<'w, 's> = Query<
         &'static Body,
         Has<Ball>,
     ),
+    Without<Away>,
 >;
 
 /// Finds touching bodies, separates them, exchanges momentum, and records new contacts.
@@ -225,6 +226,38 @@ mod tests {
         assert!(
             gap >= 39.0,
             "bodies are kept apart (radius 20 each): gap {gap}"
+        );
+    }
+
+    #[test]
+    fn a_player_whose_connection_is_lost_is_passed_through_and_scores_nobody() {
+        let mut sim = TestSim::empty();
+        let runner = sim.player_at("runner", Vec2::new(400.0, 300.0));
+        let ghost = sim.player_at("ghost", Vec2::new(480.0, 300.0));
+        sim.steer(ghost, 1, -127, 0);
+        sim.step();
+        sim.sim.set_away(ghost, true);
+        sim.steer(runner, 1, 127, 0);
+        let events = sim.step_n(20);
+        assert_eq!(collisions(&events), vec![], "nothing touches a ghost");
+        assert_eq!(sim.score(runner), 0, "ramming a ghost scores nothing");
+        assert!(
+            sim.position(runner).x > 500.0,
+            "and it does not block: {}",
+            sim.position(runner)
+        );
+        assert_eq!(sim.velocity(ghost), Vec2::ZERO, "a ghost stands still");
+
+        sim.sim.set_away(ghost, false);
+        sim.steer(runner, 2, -127, 0);
+        let events = sim.step_n(10);
+        assert_eq!(
+            collisions(&events),
+            vec![GameEvent::Collided {
+                a: runner,
+                b: ghost
+            }],
+            "back, it is a body again"
         );
     }
 

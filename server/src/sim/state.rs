@@ -37,6 +37,12 @@ pub(crate) struct Player {
     pub name: String,
 }
 
+/// A player whose connection is lost, waiting to be taken back: a ghost that stands
+/// still and touches nothing, so that nobody scores by ramming a player who cannot
+/// dodge, and nobody is blocked by one.
+#[derive(Component, Debug, Clone, Copy)]
+pub(crate) struct Away;
+
 /// An NPC ball.
 #[derive(Component, Debug, Clone, Copy)]
 pub(crate) struct Ball;

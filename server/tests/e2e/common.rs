@@ -111,6 +111,10 @@ pub(crate) struct Client {
     pub(crate) session: String,
     /// The Welcome's reconnect token.
     pub(crate) token: String,
+    /// The Welcome said the reconnect token brought the player back.
+    pub(crate) resumed: bool,
+    /// The Welcome's players away (connection lost).
+    pub(crate) away: Vec<EntityId>,
     pub(crate) mirror: Mirror,
     /// Every event received, with its tick.
     pub(crate) events: Vec<(Tick, GameEvent)>,
@@ -193,6 +197,8 @@ impl Client {
             you: None,
             session: String::new(),
             token: String::new(),
+            resumed: false,
+            away: Vec::new(),
             mirror: Mirror::default(),
             events: Vec::new(),
             deltas: 0,
@@ -213,6 +219,8 @@ impl Client {
                 client.you = welcome.you;
                 client.session = welcome.session.into_owned();
                 client.token = welcome.reconnect_token.into_owned();
+                client.resumed = welcome.resumed;
+                client.away = welcome.snapshot.away.clone();
                 client.mirror = Mirror::from_snapshot(&welcome.snapshot);
                 client
                     .mirror
@@ -381,7 +389,8 @@ pub(crate) async fn upgrade_by_hand(addr: SocketAddr) -> TcpStream {
     let request = format!(
         "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: arena.v1\r\n\r\n"
+         Sec-WebSocket-Protocol: {}\r\n\r\n",
+        arena_shared::limits::SUBPROTOCOL
     );
     tcp.write_all(request.as_bytes()).await.expect("writes");
     let mut response = vec![0u8; 1024];

@@ -51,6 +51,7 @@ fn sample_snapshot() -> Snapshot {
             phase: RoundPhase::Playing,
             ends_at: Tick(2700),
         },
+        away: vec![],
     }
 }
 
@@ -128,6 +129,7 @@ fn every_server_message_round_trips() {
         },
         reconnect_token: Cow::Borrowed("00112233445566778899aabbccddeeff"),
         snapshot: Cow::Borrowed(&snapshot),
+        resumed: false,
     }));
     server_round_trip(ServerMessage::Snapshot(Cow::Borrowed(&snapshot)));
     let mut delta = sample_delta(3);
@@ -174,7 +176,7 @@ fn every_server_message_round_trips() {
 }
 
 /// These bytes are the contract with every client: change them only with a new
-/// subprotocol version (`arena.v2`), and update docs/PROTOCOL.md with them.
+/// subprotocol version (`arena.v3`), and update docs/PROTOCOL.md with them.
 #[test]
 fn golden_bytes_pin_the_wire_format() {
     let cases: [(ClientMessage, &str); 3] = [

@@ -31,9 +31,11 @@ pub struct Paired {
     pub tick_hz: u16,
     /// Its current score.
     pub score: u32,
-
     /// Where the round stands.
     pub round: RoundState,
+    /// The tick this was sent at: with `tick_hz`, the phone counts the round down
+    /// between feeds, which come only when something happens to its player.
+    pub tick: Tick,
 }
 
 /// Why a pairing code was not accepted.

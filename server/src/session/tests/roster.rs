@@ -2,6 +2,7 @@
 //! period, half-open connections replaced.
 
 use super::*;
+use arena_shared::limits::MAX_NAME_CHARS;
 
 #[test]
 fn a_controller_steers_through_its_players_slot_and_is_closed_when_the_page_leaves() {
@@ -28,13 +29,16 @@ fn a_controller_steers_through_its_players_slot_and_is_closed_when_the_page_leav
         "the page is told a phone steers its player"
     );
 
-    assert!(session.leave(1));
+    assert!(session.leave(1, Departure::Lost));
     assert_eq!(
         phone.closed_with(),
         Some(close_code::PLAYER_LEFT),
         "the phone of a player whose page left is closed"
     );
-    assert!(!session.leave(2), "and it is no longer a member");
+    assert!(
+        !session.leave(2, Departure::Lost),
+        "and it is no longer a member"
+    );
 }
 
 #[test]
@@ -77,7 +81,7 @@ fn welcome(rx: &mut Client) -> (EntityId, String) {
 fn a_dropped_player_comes_back_as_itself_within_the_grace_period() {
     let (mut session, _player, mut watcher, me, token) = player_and_watcher("1");
 
-    session.leave(1);
+    session.leave(1, Departure::Lost);
     for _ in 0..10 {
         session.tick(&FanoutPool::inline());
     }
@@ -121,7 +125,7 @@ fn a_dropped_player_comes_back_as_itself_within_the_grace_period() {
 #[test]
 fn a_dropped_player_leaves_when_the_grace_period_ends() {
     let (mut session, _player, mut watcher, me, token) = player_and_watcher("0.2");
-    session.leave(1);
+    session.leave(1, Departure::Lost);
     for _ in 0..8 {
         session.tick(&FanoutPool::inline());
     }
@@ -166,7 +170,7 @@ fn a_phone_keeps_steering_when_its_players_page_reconnects() {
         .unwrap_or_else(|_| panic!("the player exists"));
 
     // The page's connection drops and comes back with its token.
-    session.leave(1);
+    session.leave(1, Departure::Lost);
     session.tick(&FanoutPool::inline());
     let (mut back, _) = reconnecting(&mut session, 3, &token);
     session.tick(&FanoutPool::inline());
@@ -190,7 +194,7 @@ fn a_spectator_cannot_take_a_player_with_its_token() {
     let (mut page, _) = join(&mut session, 1, Role::Player, ROOMY);
     session.tick(&FanoutPool::inline());
     let (_, token) = welcome(&mut page);
-    session.leave(1);
+    session.leave(1, Departure::Lost);
     let (outbox, mut rx) = Client::pair(ROOMY);
     session.join(JoinRequest {
         conn: 2,
@@ -209,4 +213,117 @@ fn a_spectator_cannot_take_a_player_with_its_token() {
         Some(ServerMessage::Welcome(w)) => assert_eq!(w.you, None, "a spectator owns no player"),
         other => panic!("expected a Welcome, got {other:?}"),
     }
+}
+
+/// The `Welcome` a client got, whole.
+fn welcome_message(rx: &mut Client) -> Welcome<'static> {
+    match decoded(rx).into_iter().next() {
+        Some(ServerMessage::Welcome(w)) => w,
+        other => panic!("expected a Welcome, got {other:?}"),
+    }
+}
+
+fn deltas_events(rx: &mut Client) -> Vec<GameEvent> {
+    decoded(rx)
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerMessage::Delta(d) => Some(d.into_owned().events),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn a_player_who_says_goodbye_leaves_at_once_despite_the_grace_period() {
+    let (mut session, _player, mut watcher, me, token) = player_and_watcher("15");
+    session.leave(1, Departure::Deliberate);
+    session.tick(&FanoutPool::inline());
+    let events = deltas_events(&mut watcher);
+    assert!(
+        events.contains(&GameEvent::PlayerLeft { id: me }),
+        "gone with the next delta: {events:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, GameEvent::Connection { .. })),
+        "no 'lost connection' for a goodbye: {events:?}"
+    );
+    let (mut back, _) = reconnecting(&mut session, 3, &token);
+    session.tick(&FanoutPool::inline());
+    let welcome = welcome_message(&mut back);
+    assert!(!welcome.resumed, "nothing to come back to");
+    assert_ne!(welcome.you, Some(me));
+}
+
+#[test]
+fn the_welcome_says_whether_the_token_brought_the_player_back() {
+    let (mut session, _player, _watcher, me, token) = player_and_watcher("1");
+    session.leave(1, Departure::Lost);
+    session.tick(&FanoutPool::inline());
+
+    // A late joiner sees the lost player as away in its snapshot.
+    let (mut late, _) = join(&mut session, 5, Role::Spectator, ROOMY);
+    session.tick(&FanoutPool::inline());
+    assert_eq!(welcome_message(&mut late).snapshot.away, vec![me]);
+
+    let (mut back, _) = reconnecting(&mut session, 3, &token);
+    session.tick(&FanoutPool::inline());
+    let welcome = welcome_message(&mut back);
+    assert!(welcome.resumed, "taken back within the grace period");
+    assert_eq!(welcome.you, Some(me));
+    assert_eq!(welcome.snapshot.away, vec![], "and no longer away");
+
+    let (mut fresh, _) = join(&mut session, 4, Role::Player, ROOMY);
+    session.tick(&FanoutPool::inline());
+    assert!(
+        !welcome_message(&mut fresh).resumed,
+        "no token: a new player"
+    );
+}
+
+/// Joins as a player named `name`; the name the session gave it.
+fn named(session: &mut Session, conn: ConnId, name: &str) -> String {
+    let (outbox, mut rx) = Client::pair(ROOMY);
+    session.join(JoinRequest {
+        conn,
+        session: "t".into(),
+        hello: Hello {
+            name: name.into(),
+            session: Some("t".into()),
+            role: Role::Player,
+            reconnect: None,
+        },
+        outbox,
+        input: Arc::new(InputSlot::default()),
+    });
+    session.tick(&FanoutPool::inline());
+    let welcome = welcome_message(&mut rx);
+    let you = welcome.you.expect("a player");
+    let spawn = welcome.snapshot.spawns.iter().find(|s| s.id == you);
+    spawn.expect("you are in your snapshot").name.clone()
+}
+
+#[test]
+fn two_players_never_share_a_name() {
+    let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
+    assert_eq!(named(&mut session, 1, "Bob"), "Bob");
+    assert_eq!(
+        named(&mut session, 2, "bob"),
+        "bob 2",
+        "names differ in more than case"
+    );
+    assert_eq!(named(&mut session, 3, "Bob"), "Bob 3");
+    assert_eq!(named(&mut session, 4, ""), "player");
+    assert_eq!(named(&mut session, 5, "  "), "player 2");
+    let long = "x".repeat(MAX_NAME_CHARS);
+    assert_eq!(named(&mut session, 6, &long), long);
+    let second = named(&mut session, 7, &long);
+    assert_eq!(second, format!("{} 2", "x".repeat(MAX_NAME_CHARS - 2)));
+    assert_eq!(
+        second.chars().count(),
+        MAX_NAME_CHARS,
+        "the suffix fits the limit"
+    );
 }
