@@ -41,7 +41,7 @@ if (args.includes("--tests")) {
     target: ["es2020", "safari14"],
     logLevel: "warning",
   });
-  for (const file of ["index.html", "controller.html", "style.css"]) {
+  for (const file of ["index.html", "controller.html", "style.css", "favicon.svg"]) {
     await copyFile(join(root, "src", file), join(outdir, file));
   }
 }

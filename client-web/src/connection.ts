@@ -9,7 +9,9 @@ export type ConnectionState =
   | { kind: "connecting" }
   | { kind: "connected" }
   | { kind: "reconnecting"; attempt: number; inMs: number }
-  | { kind: "refused"; reason: string };
+  | { kind: "refused"; reason: string }
+  /** This page left on purpose (Leave, or the page closing). */
+  | { kind: "left" };
 
 /** Close codes after which retrying cannot help. */
 const FINAL_CODES = new Set([1003, 1007, 1008, 1009, 4001, 4002]);
@@ -29,6 +31,8 @@ export class Connection {
   private pinger: ReturnType<typeof setInterval> | null = null;
   private retry: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  /** No reconnect before this time (ms): a simulated network outage. */
+  private outageUntil = 0;
 
   constructor(
     private readonly url: string,
@@ -76,7 +80,8 @@ export class Connection {
         return;
       }
       this.attempt += 1;
-      const inMs = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (this.attempt - 1)) * (0.8 + Math.random() * 0.4);
+      const backoff = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (this.attempt - 1)) * (0.8 + Math.random() * 0.4);
+      const inMs = Math.max(backoff, this.outageUntil - performance.now());
       this.onState({ kind: "reconnecting", attempt: this.attempt, inMs });
       this.retry = setTimeout(() => this.open(), inMs);
     };
@@ -86,16 +91,26 @@ export class Connection {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeClient(message));
   }
 
-  /** Drops the socket the way a network loss would (the client reconnects by itself):
-   *  for tests and for trying the reconnect path by hand. */
-  simulateDrop(): void {
+  /** Drops the socket the way a network loss would, for an outage of `outageMs`
+   *  (the client reconnects by itself after it): for tests and for trying the
+   *  reconnect path by hand. */
+  simulateDrop(outageMs = 0): void {
+    this.outageUntil = performance.now() + outageMs;
     this.ws?.close(4000, "simulated network drop");
   }
 
-  close(): void {
+  /**
+   * Leaves for good: says `Leave` and closes with 1000, so the server lets the player go
+   * at once rather than keep its seat for a reconnect that will not come. Safe to call
+   * while the page is being closed.
+   */
+  leave(): void {
+    if (this.stopped) return;
+    this.send("Leave");
     this.stopped = true;
     this.clearTimers();
     this.ws?.close(1000, "leaving");
+    this.onState({ kind: "left" });
   }
 
   private clearTimers(): void {

@@ -1,7 +1,8 @@
 // Drawing the arena on a canvas: bodies, names, and the short-lived effects that make
-// collisions and stops visible. Positions come in as wire quanta; the arena is scaled
-// to fit the window.
+// collisions, points and stops visible. Positions come in as wire quanta; the arena is
+// scaled to fit its box on the page.
 
+import { placeLabels, type LabelBox } from "./labels";
 import { POS_SCALE, type ArenaInfo, type EntityKind } from "./protocol";
 
 export interface Body {
@@ -13,10 +14,17 @@ export interface Body {
   y: number;
   radius: number;
   mine: boolean;
+  /** Its connection is lost: drawn as a dimmed ghost marked "reconnecting". */
+  away: boolean;
 }
 
 interface Particle { x: number; y: number; vx: number; vy: number; born: number; life: number; color: string }
 interface Ring { x: number; y: number; born: number; life: number; color: string; grow: number }
+interface Popup { x: number; y: number; born: number; text: string }
+
+/** How long a "+2" rises and fades, and how long the arena shakes when you are hit. */
+const POPUP_MS = 1000;
+const SHAKE_MS = 300;
 
 /** A player's colour: spread around the hue circle by id, stable across clients. */
 export function colorOf(id: number): string {
@@ -25,10 +33,23 @@ export function colorOf(id: number): string {
 
 export class Renderer {
   /** Effects started, for tests and the stats overlay. */
-  readonly counts = { collisions: 0, stills: 0 };
+  readonly counts = { collisions: 0, stills: 0, popups: 0, shakes: 0 };
+  /** The names as last drawn, in CSS pixels on the canvas: a test checks none overlap. */
+  labels: LabelBox[] = [];
+  /** The last "+N" shown. */
+  lastPopup = "";
   private readonly ctx: CanvasRenderingContext2D;
   private particles: Particle[] = [];
   private rings: Ring[] = [];
+  private popups: Popup[] = [];
+  private shakeUntil = 0;
+  /**
+   * The arena is drawn turned a quarter clockwise: a wide arena on a tall screen (a phone
+   * held upright) fills it instead of a strip of it. Steering follows the screen: see
+   * [`Renderer.toWorldDirection`].
+   */
+  rotated = false;
+  private jolt = { x: 0, y: 0 };
   private scale = 1;
   private originX = 0;
   private originY = 0;
@@ -39,18 +60,42 @@ export class Renderer {
     this.ctx = ctx;
   }
 
-  /** A collision at (x, y) quanta: a flash and a burst of sparks. */
+  /** A collision at (x, y) quanta: a flash and a burst of sparks; yours shakes the arena. */
   collision(x: number, y: number, mine: boolean, now: number): void {
     this.counts.collisions += 1;
     const color = mine ? "#ffe066" : "#ffffff";
-    this.rings.push({ x, y, born: now, life: 350, color, grow: mine ? 60 : 35 });
-    for (let i = 0; i < (mine ? 18 : 10); i++) {
+    this.rings.push({ x, y, born: now, life: mine ? 500 : 350, color, grow: mine ? 90 : 35 });
+    if (mine) {
+      this.rings.push({ x, y, born: now, life: 700, color: "#ff7b72", grow: 140 });
+      this.shakeUntil = now + SHAKE_MS;
+      this.counts.shakes += 1;
+    }
+    for (let i = 0; i < (mine ? 32 : 10); i++) {
       const angle = Math.random() * Math.PI * 2;
       const speed = 0.05 + Math.random() * 0.15;
       this.particles.push({
         x, y, vx: Math.cos(angle) * speed, vy: Math.sin(angle) * speed, born: now, life: 400 + Math.random() * 300, color,
       });
     }
+  }
+
+  /** Points scored at (x, y) quanta: "+N" rising from the scorer. */
+  popup(x: number, y: number, text: string, now: number): void {
+    this.counts.popups += 1;
+    this.lastPopup = text;
+    this.popups.push({ x, y, born: now, text });
+  }
+
+  /** Where the arena is drawn, in CSS pixels relative to the canvas. */
+  arenaRect(): { x: number; y: number; width: number; height: number } {
+    const dpr = window.devicePixelRatio || 1;
+    const [across, down] = this.rotated ? [this.arena.height, this.arena.width] : [this.arena.width, this.arena.height];
+    return {
+      x: this.originX / dpr,
+      y: this.originY / dpr,
+      width: (across * this.scale) / dpr,
+      height: (down * this.scale) / dpr,
+    };
   }
 
   /** A player stopped at (x, y): a slow ring. */
@@ -65,13 +110,41 @@ export class Renderer {
     ctx.fillStyle = "#0d1117";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.save();
-    ctx.translate(this.originX, this.originY);
+    const shake = Math.max(0, this.shakeUntil - now) / SHAKE_MS;
+    const amplitude = shake * 6 * (window.devicePixelRatio || 1);
+    this.jolt = { x: (Math.random() - 0.5) * amplitude, y: (Math.random() - 0.5) * amplitude };
+    ctx.translate(this.jolt.x, this.jolt.y);
+    if (this.rotated) {
+      ctx.translate(this.originX + this.arena.height * this.scale, this.originY);
+      ctx.rotate(Math.PI / 2);
+    } else {
+      ctx.translate(this.originX, this.originY);
+    }
     ctx.scale(this.scale, this.scale);
     this.drawFloor();
     for (const body of bodies) if (body.kind === "Ball") this.drawBall(body);
-    for (const body of bodies) if (body.kind === "Player") this.drawPlayer(body);
+    // Yours first: when names would collide, yours keeps its place above.
+    const players = bodies.filter((b) => b.kind === "Player").sort((a, b) => Number(b.mine) - Number(a.mine));
+    for (const body of players) this.drawPlayer(body);
     this.drawEffects(now);
     ctx.restore();
+    // Text goes on upright, in screen pixels, whichever way the arena is turned.
+    this.drawNames(players);
+    this.drawPopups(now);
+  }
+
+  /** A point of the arena (quanta) on the canvas (device pixels). */
+  private toScreen(x: number, y: number): { x: number; y: number } {
+    const s = this.scale;
+    return this.rotated
+      ? { x: this.originX + (this.arena.height - y) * s + this.jolt.x, y: this.originY + x * s + this.jolt.y }
+      : { x: this.originX + x * s + this.jolt.x, y: this.originY + y * s + this.jolt.y };
+  }
+
+  /** A steering direction as seen on the screen, turned into the arena's axes. */
+  toWorldDirection(x: number, y: number): [number, number] {
+    // Turned clockwise, the screen's right is the arena's up and its down the arena's right.
+    return this.rotated ? [y, -x] : [x, y];
   }
 
   private fit(): void {
@@ -83,9 +156,14 @@ export class Renderer {
       this.canvas.height = h;
     }
     const margin = 16 * dpr;
-    this.scale = Math.min((w - 2 * margin) / this.arena.width, (h - 2 * margin) / this.arena.height);
-    this.originX = (w - this.arena.width * this.scale) / 2;
-    this.originY = (h - this.arena.height * this.scale) / 2;
+    const { width, height } = this.arena;
+    const fit = (across: number, down: number) => Math.min((w - 2 * margin) / across, (h - 2 * margin) / down);
+    // Turn the arena when that makes it markedly bigger on this screen.
+    this.rotated = fit(height, width) > fit(width, height) * 1.05;
+    this.scale = this.rotated ? fit(height, width) : fit(width, height);
+    const [across, down] = this.rotated ? [height, width] : [width, height];
+    this.originX = (w - across * this.scale) / 2;
+    this.originY = (h - down * this.scale) / 2;
   }
 
   private drawFloor(): void {
@@ -114,10 +192,19 @@ export class Renderer {
 
   private drawPlayer(p: Body): void {
     const { ctx } = this;
+    ctx.globalAlpha = p.away ? 0.3 : 1;
     ctx.beginPath();
     ctx.arc(p.x, p.y, p.radius, 0, Math.PI * 2);
     ctx.fillStyle = colorOf(p.id);
     ctx.fill();
+    if (p.away) {
+      ctx.setLineDash([6 / this.scale, 6 / this.scale]);
+      ctx.lineWidth = 2 / this.scale;
+      ctx.strokeStyle = "#ffffff";
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    ctx.globalAlpha = 1;
     if (p.mine) {
       ctx.lineWidth = 4 / this.scale;
       ctx.strokeStyle = "#ffffff";
@@ -128,10 +215,43 @@ export class Renderer {
       ctx.strokeStyle = "rgba(255,255,255,0.35)";
       ctx.stroke();
     }
-    ctx.font = `${(p.mine ? 14 : 12) / this.scale}px system-ui, sans-serif`;
+  }
+
+  /** Names (and "reconnecting" marks), on screen, placed so that no two overlap. */
+  private drawNames(players: Body[]): void {
+    const { ctx } = this;
+    const px = window.devicePixelRatio || 1;
+    ctx.font = `${13 * px}px system-ui, sans-serif`;
+    const texts = players.map((p) => (p.away ? `${p.name} · reconnecting` : p.name));
+    const widths = texts.map((t) => ctx.measureText(t).width + 4 * px);
+    const onScreen = players.map((p) => ({ ...this.toScreen(p.x, p.y), radius: p.radius * this.scale }));
+    const boxes = placeLabels(onScreen, widths, 14 * px, 4 * px);
+    this.labels = boxes.map((b) => ({ x: b.x / px, y: b.y / px, w: b.w / px, h: b.h / px }));
     ctx.textAlign = "center";
-    ctx.fillStyle = p.mine ? "#ffffff" : "rgba(255,255,255,0.8)";
-    ctx.fillText(p.name, p.x, p.y - p.radius - 6 / this.scale);
+    ctx.textBaseline = "middle";
+    players.forEach((p, i) => {
+      const box = boxes[i]!;
+      ctx.fillStyle = p.away ? "rgba(255,255,255,0.5)" : p.mine ? "#ffffff" : "rgba(255,255,255,0.85)";
+      ctx.fillText(texts[i]!, box.x + box.w / 2, box.y + box.h / 2);
+    });
+    ctx.textBaseline = "alphabetic";
+  }
+
+  /** "+N" rising from the scorer, on screen. */
+  private drawPopups(now: number): void {
+    const { ctx } = this;
+    const px = window.devicePixelRatio || 1;
+    this.popups = this.popups.filter((p) => now - p.born < POPUP_MS);
+    ctx.font = `bold ${22 * px}px system-ui, sans-serif`;
+    ctx.textAlign = "center";
+    ctx.fillStyle = "#ffe066";
+    for (const p of this.popups) {
+      const t = (now - p.born) / POPUP_MS;
+      const at = this.toScreen(p.x, p.y);
+      ctx.globalAlpha = 1 - t * t;
+      ctx.fillText(p.text, at.x, at.y - (30 + 50 * t) * px);
+    }
+    ctx.globalAlpha = 1;
   }
 
   private drawEffects(now: number): void {

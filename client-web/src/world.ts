@@ -32,6 +32,12 @@ export class World {
   readonly acks = new Map<EntityId, number>();
   readonly scores = new Map<EntityId, number>();
   round: RoundState = { number: 0, phase: "Playing", ends_at: 0 };
+  /** Players whose connection is lost: drawn as ghosts, they touch nothing. */
+  readonly away = new Set<EntityId>();
+  /** Points each player gained in the last delta (a ball: 1, a ram: 2). */
+  readonly gains = new Map<EntityId, number>();
+  /** Names of the players the last delta removed, so a leave can say who left. */
+  readonly departed = new Map<EntityId, string>();
   /** Deltas refused because they did not follow the previous tick. */
   gaps = 0;
   private readonly reports = new Map<EntityId, Report[]>();
@@ -49,6 +55,8 @@ export class World {
     this.setAll(this.acks, snapshot.acks.map((a: Ack) => [a.id, a.seq]));
     this.setAll(this.scores, snapshot.scores.map((s: Score) => [s.id, s.points]));
     this.round = snapshot.round;
+    this.away.clear();
+    for (const id of snapshot.away) this.away.add(id);
   }
 
   /**
@@ -61,6 +69,8 @@ export class World {
       return null;
     }
     this.tick = delta.tick;
+    this.gains.clear();
+    this.departed.clear();
     for (const spawn of delta.spawned) this.spawns.set(spawn.id, spawn);
     for (const state of delta.moved) {
       const history = this.reports.get(state.id) ?? [];
@@ -69,15 +79,25 @@ export class World {
       this.reports.set(state.id, history);
     }
     for (const id of delta.removed) {
+      const name = this.spawns.get(id)?.name;
+      if (name !== undefined) this.departed.set(id, name);
+      this.away.delete(id);
       this.spawns.delete(id);
       this.reports.delete(id);
       this.acks.delete(id);
       this.scores.delete(id);
     }
     for (const ack of delta.acks) this.acks.set(ack.id, ack.seq);
-    for (const score of delta.scores) this.scores.set(score.id, score.points);
+    for (const score of delta.scores) {
+      const gained = score.points - (this.scores.get(score.id) ?? 0);
+      if (gained > 0) this.gains.set(score.id, gained);
+      this.scores.set(score.id, score.points);
+    }
     for (const event of delta.events) {
-      if ("RoundStarted" in event) {
+      if ("Connection" in event) {
+        if (event.Connection.connected) this.away.delete(event.Connection.id);
+        else this.away.add(event.Connection.id);
+      } else if ("RoundStarted" in event) {
         this.round = { number: event.RoundStarted.number, phase: "Playing", ends_at: event.RoundStarted.ends_at };
       } else if ("RoundEnded" in event) {
         this.round = {
@@ -116,6 +136,11 @@ export class World {
     return { x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t };
   }
 
+
+  /** A player's name, also in the delta that removed it. */
+  nameOf(id: EntityId): string | undefined {
+    return this.spawns.get(id)?.name ?? this.departed.get(id);
+  }
 
   /** Players by score, best first. */
   leaderboard(): { id: EntityId; name: string; points: number }[] {

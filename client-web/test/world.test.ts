@@ -16,6 +16,7 @@ function world(): World {
     acks: [{ id: 7, seq: 3 }],
     scores: [{ id: 7, points: 2 }],
     round: { number: 1, phase: "Playing", ends_at: 2700 },
+    away: [],
   });
   return w;
 }
@@ -64,8 +65,27 @@ test("spawns, removals, acks, scores and rounds are kept", () => {
 
 test("at a send rate below the tick rate, deltas follow each other by that many ticks", () => {
   const w = new World(arena, 30, 2);
-  w.reset({ tick: 10, spawns: [], states: [], acks: [], scores: [], round: { number: 1, phase: "Playing", ends_at: 2700 } });
+  w.reset({ tick: 10, spawns: [], states: [], acks: [], scores: [], round: { number: 1, phase: "Playing", ends_at: 2700 }, away: [] });
   assert.notEqual(w.apply(empty(12)), null, "tick 12 follows tick 10 at one delta every two ticks");
   assert.equal(w.apply(empty(13)), null, "tick 13 does not follow tick 12");
   assert.equal(w.gaps, 1);
+});
+
+test("a leave still knows the name, a gain is counted, a lost player is away until back", () => {
+  const w = world();
+  w.apply({ ...empty(11), events: [{ Connection: { id: 7, connected: false } }] });
+  assert.deepEqual([...w.away], [7], "lost: a ghost");
+  w.apply({ ...empty(12), scores: [{ id: 7, points: 4 }], events: [{ Connection: { id: 7, connected: true } }] });
+  assert.deepEqual([...w.away], [], "back");
+  assert.equal(w.gains.get(7), 2, "2 points gained in that delta");
+  w.apply({ ...empty(13), removed: [7], events: [{ PlayerLeft: { id: 7 } }] });
+  assert.equal(w.spawns.has(7), false);
+  assert.equal(w.nameOf(7), "ada", "the delta that removed ada still names her");
+  assert.equal(w.gains.size, 0, "gains are per delta");
+  w.apply(empty(14));
+  assert.equal(w.nameOf(7), undefined);
+
+  const late = new World(arena, 30);
+  late.reset({ tick: 1, spawns: [], states: [], acks: [], scores: [], round: { number: 1, phase: "Playing", ends_at: 9 }, away: [7] });
+  assert.equal(late.away.has(7), true, "a snapshot says who is away");
 });

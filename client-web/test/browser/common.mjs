@@ -1,0 +1,116 @@
+// What every browser test file shares: the real arena-server on a free loopback port,
+// Debian's Chromium driven by playwright-core, and helpers to join and read a page.
+//
+//   ARENA_SERVER_BIN=../target/debug/arena-server node --test test/browser/
+
+import { spawn } from "node:child_process";
+import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+export const artifacts = join(root, "test-artifacts");
+const serverBin = process.env.ARENA_SERVER_BIN ?? join(root, "../target/debug/arena-server");
+const chromiumBin = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
+
+/** A small arena without balls unless `config` says otherwise: the only collisions are the players'. */
+export const SMALL_ARENA = "[arena]\nwidth = 700\nheight = 450\n[balls]\ncount = 0\n[players]\nspeed = 300\n";
+
+/** Starts the server with `config` (TOML) on a free loopback port, and Chromium. */
+export async function start(config = SMALL_ARENA) {
+  await mkdir(artifacts, { recursive: true });
+  const dir = await mkdtemp(join(tmpdir(), "arena-e2e-"));
+  const file = join(dir, "game.toml");
+  await writeFile(file, config);
+  const server = spawn(serverBin, ["--addr", "127.0.0.1:0", "--config", file], { stdio: ["ignore", "pipe", "pipe"] });
+  server.stderr.on("data", (d) => process.stderr.write(d));
+  const baseUrl = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("arena-server did not start within 15 s")), 15_000);
+    server.on("error", reject);
+    server.stdout.on("data", (data) => {
+      const match = /open (http:\/\/127\.0\.0\.1:\d+)\//.exec(String(data));
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+  });
+  const browser = await chromium.launch({
+    executablePath: chromiumBin,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+      "--no-first-run", "--disable-quic", "--disable-sync"],
+  });
+  const pageErrors = [];
+  return {
+    baseUrl,
+    browser,
+    pageErrors,
+    /** A fresh context and page, its script errors collected in `pageErrors`. */
+    async page(label, options = { viewport: { width: 1000, height: 700 } }) {
+      const context = await browser.newContext(options);
+      const page = await context.newPage();
+      page.on("pageerror", (err) => pageErrors.push(`${label}: ${err.message}`));
+      return page;
+    },
+    /** A page that has joined `session` as `name` and is connected. */
+    async joinAs(name, session, options) {
+      const page = await this.page(name, options);
+      await page.goto(`${baseUrl}/?s=${session}`);
+      await page.fill("#name", name);
+      await page.click("#join-button");
+      await connected(page);
+      return page;
+    },
+    async stop() {
+      await browser.close();
+      server.kill("SIGTERM");
+    },
+  };
+}
+
+export const inspect = (page) => page.evaluate(() => window.arena.inspect());
+export const body = (state, name) => state.bodies.find((b) => b.name === name);
+export const connected = (page) =>
+  page.waitForFunction(() => window.arena?.inspect().connection.kind === "connected", null, { timeout: 10_000 });
+
+/** Waits until the page has told the player something matching `pattern` (a toast). */
+export const told = (page, pattern, timeout = 10_000) =>
+  page.waitForFunction((source) => window.arena.inspect().told.some((t) => new RegExp(source).test(t)), pattern.source, { timeout });
+
+/** Keys for the 8-way direction closest to (x, y). */
+export function keysToward(x, y) {
+  const octant = Math.round(Math.atan2(y, x) / (Math.PI / 4));
+  const dirs = { 0: ["ArrowRight"], 1: ["ArrowRight", "ArrowDown"], 2: ["ArrowDown"], 3: ["ArrowLeft", "ArrowDown"],
+    4: ["ArrowLeft"], "-4": ["ArrowLeft"], "-3": ["ArrowLeft", "ArrowUp"], "-2": ["ArrowUp"], "-1": ["ArrowRight", "ArrowUp"] };
+  return dirs[octant];
+}
+
+export async function hold(page, keys, ms) {
+  for (const key of keys) await page.keyboard.down(key);
+  await page.waitForTimeout(ms);
+  for (const key of keys) await page.keyboard.up(key);
+}
+
+/** Drives `page`'s player (`me`) into `them` until `done()` holds or 15 s pass. */
+export async function ram(page, me, them, done) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (await done()) return true;
+    const state = await inspect(page);
+    const a = body(state, me);
+    const b = body(state, them);
+    if (a && b) await hold(page, keysToward(b.x - a.x, b.y - a.y), 250);
+  }
+  return done();
+}
+
+/** Whether any two of the drawn name boxes overlap. */
+export const anyOverlap = (boxes) =>
+  boxes.some((a, i) => boxes.some((b, j) => j > i && a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h));
+
+/** Whether two page rectangles (x, y, width, height) overlap. */
+export const intersects = (a, b) =>
+  a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
