@@ -43,6 +43,8 @@ class Controller {
   /** A session joined directly (the TV's QR code): its world, for the score and round. */
   private world: World | null = null;
   private sensorTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A player of its own comes back after a lost connection with this (the last Welcome's). */
+  private token: string | null = null;
 
   constructor() {
     this.stick = new Steering(window, $("joystick"));
@@ -84,10 +86,11 @@ class Controller {
     this.connection?.leave();
     this.player = null;
     this.world = null;
+    this.token = null;
     const first = (): ClientMessage =>
       "pair" in entry
         ? { Pair: { code: entry.pair } }
-        : { Hello: { name: entry.name, session: entry.join, role: "Player", reconnect: null } };
+        : { Hello: { name: entry.name, session: entry.join, role: "Player", reconnect: this.token } };
     this.connection = new Connection(socketUrl(), first, (m) => this.onMessage(m), (s) => this.onState(s));
     this.connection.open();
   }
@@ -156,6 +159,7 @@ class Controller {
     } else if ("Welcome" in message) {
       // Joined a session directly: follow its world for the score and the round.
       const w = message.Welcome;
+      this.token = w.reconnect_token;
       this.world = new World(w.arena, w.tick_hz, Math.max(1, Math.round(w.tick_hz / w.send_hz)));
       this.world.reset(w.snapshot);
       const me = w.you === null ? undefined : this.world.spawns.get(w.you);
