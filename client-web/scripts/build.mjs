@@ -32,7 +32,11 @@ if (args.includes("--tests")) {
   const outdir = flag("--outdir") ?? join(root, "dist");
   await mkdir(outdir, { recursive: true });
   await build({
-    entryPoints: { app: join(root, "src", "main.ts"), controller: join(root, "src", "controller.ts") },
+    entryPoints: {
+      app: join(root, "src", "main.ts"),
+      controller: join(root, "src", "controller.ts"),
+      leaderboard: join(root, "src", "leaderboard.ts"),
+    },
     outdir,
     bundle: true,
     minify: true,
@@ -41,7 +45,7 @@ if (args.includes("--tests")) {
     target: ["es2020", "safari14"],
     logLevel: "warning",
   });
-  for (const file of ["index.html", "controller.html", "style.css", "favicon.svg"]) {
+  for (const file of ["index.html", "controller.html", "leaderboard.html", "style.css", "favicon.svg"]) {
     await copyFile(join(root, "src", file), join(outdir, file));
   }
 }

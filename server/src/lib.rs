@@ -40,6 +40,7 @@ pub mod outbox;
 
 pub mod fanout;
 pub mod pairing;
+pub mod results;
 pub mod session;
 pub mod sessions;
 pub mod stats;

@@ -40,6 +40,10 @@ struct Args {
     /// session's deltas); default: one per core.
     #[arg(long, env = "ARENA_TICK_THREADS")]
     tick_threads: Option<usize>,
+    /// Where round results are kept (an SQLite database, for the leaderboard); an empty
+    /// value keeps nothing.
+    #[arg(long, env = "ARENA_DATA_DIR", default_value = "./arena-data")]
+    data_dir: PathBuf,
     /// Also serve `/echo`, which sends every WebSocket message back: for the Autobahn
     /// conformance suite (benches/autobahn/run.sh), not for production.
     #[arg(long, env = "ARENA_ECHO")]
@@ -77,7 +81,8 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let server = Server::bind(args.addr, tunables.clone())
         .await?
         .with_echo(args.echo)
-        .with_tick_threads(tick_threads);
+        .with_tick_threads(tick_threads)
+        .with_data_dir(Some(args.data_dir.clone()).filter(|dir| !dir.as_os_str().is_empty()));
     let addr = server.local_addr()?;
     let shown = if addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], addr.port()))

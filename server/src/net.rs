@@ -11,6 +11,7 @@ mod connection;
 mod controller;
 mod echo;
 mod inputs;
+mod leaderboard;
 mod page;
 mod play;
 mod upgrade;
@@ -28,6 +29,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::commands::ConnId;
 use crate::config::LimitTunables;
+use crate::results::Leaderboard;
 use crate::sessions::Sessions;
 use crate::stats::Stats;
 
@@ -46,9 +48,18 @@ struct Shared {
     /// Upgraded connections, which axum's graceful shutdown does not wait for.
     connections: TaskTracker,
     stats: Arc<Stats>,
+    site: Site,
+}
+
+/// What the HTTP side serves beside the game.
+pub(crate) struct Site {
     /// Where other devices on the network reach this server, if it listens beyond
     /// loopback: what `/lan` tells a page opened on loopback, for its invite links.
-    lan_url: Option<String>,
+    pub(crate) lan_url: Option<String>,
+    /// The leaderboard's reader, when results are kept.
+    pub(crate) leaderboard: Option<Leaderboard>,
+    /// Whether results are kept, and if not why: for `/healthz`.
+    pub(crate) results_status: String,
 }
 
 impl AppState {
@@ -59,7 +70,7 @@ impl AppState {
         shutdown: CancellationToken,
         connections: TaskTracker,
         stats: Arc<Stats>,
-        lan_url: Option<String>,
+        site: Site,
     ) -> AppState {
         AppState(Arc::new(Shared {
             sessions,
@@ -70,7 +81,7 @@ impl AppState {
             shutdown,
             connections,
             stats,
-            lan_url,
+            site,
         }))
     }
 
@@ -85,6 +96,7 @@ pub(crate) fn router(state: AppState, echo: bool) -> Router {
         .route("/ws", get(upgrade::upgrade))
         .route("/healthz", get(healthz))
         .route("/lan", get(lan))
+        .route("/api/leaderboard", get(leaderboard::api))
         .route("/metrics", get(metrics));
     let router = if echo {
         router.route("/echo", get(upgrade::echo))
@@ -117,7 +129,7 @@ async fn metrics() -> axum::response::Response {
 /// The server's LAN address (`http://IP:PORT`), or nothing: a page opened on loopback
 /// puts it in the links and QR codes it shows, which other devices must be able to open.
 async fn lan(State(state): State<AppState>) -> String {
-    state.0.lan_url.clone().unwrap_or_default()
+    state.0.site.lan_url.clone().unwrap_or_default()
 }
 
 /// Liveness for load balancers and people: "ok" and the main counters.
@@ -131,7 +143,7 @@ async fn healthz(State(state): State<AppState>) -> String {
             .join(" ")
     };
     format!(
-        "ok\nconnections {}\nsessions {}\ntick_workers {}\nworker_sessions {}\nworker_connections {}\nticks {}\ntick_overruns {}\nlast_tick_us {}\nmax_tick_us {}\ndeltas_dropped {}\nresyncs {}\n",
+        "ok\nconnections {}\nsessions {}\ntick_workers {}\nworker_sessions {}\nworker_connections {}\nticks {}\ntick_overruns {}\nlast_tick_us {}\nmax_tick_us {}\ndeltas_dropped {}\nresyncs {}\nresults {}\n",
         s.connections,
         s.sessions,
         state.0.sessions.worker_count(),
@@ -142,6 +154,7 @@ async fn healthz(State(state): State<AppState>) -> String {
         s.last_tick_ns / 1000,
         s.max_tick_ns / 1000,
         s.deltas_dropped,
-        s.resyncs
+        s.resyncs,
+        state.0.site.results_status
     )
 }

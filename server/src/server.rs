@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Tunables;
-use crate::net::{AppState, router};
+use crate::net::{AppState, Site, router};
+use crate::results::Results;
 use crate::stats::Stats;
 use crate::worker::TickWorkers;
 
@@ -52,6 +54,8 @@ pub struct Server {
     stats: Arc<Stats>,
     echo: bool,
     tick_threads: usize,
+    /// Where round results are kept (none: not kept).
+    data_dir: Option<PathBuf>,
 }
 
 impl Server {
@@ -75,6 +79,7 @@ impl Server {
             stats: Arc::default(),
             echo: false,
             tick_threads: default_tick_threads(),
+            data_dir: None,
         })
     }
 
@@ -87,6 +92,13 @@ impl Server {
     /// Runs `threads` tick workers (at least one); the default is one per core.
     pub fn with_tick_threads(mut self, threads: usize) -> Server {
         self.tick_threads = threads.max(1);
+        self
+    }
+
+    /// Keeps every finished round in a database in `dir` (made if missing), for the
+    /// leaderboard; `None` (the default) keeps nothing.
+    pub fn with_data_dir(mut self, dir: Option<PathBuf>) -> Server {
+        self.data_dir = dir;
         self
     }
 
@@ -131,12 +143,17 @@ impl Server {
             stats,
             echo,
             tick_threads,
+            data_dir,
         } = self;
+        let results = tokio::task::spawn_blocking(move || Results::open(data_dir.as_deref()))
+            .await
+            .map_err(|err| io("cannot open the results database")(std::io::Error::other(err)))?;
         let workers = TickWorkers::spawn(
             tick_threads,
             tunables.clone(),
             stats.clone(),
             lan_url.clone(),
+            results.sink(),
         )
         .map_err(io("cannot start the tick workers"))?;
         let cancel = CancellationToken::new();
@@ -148,7 +165,11 @@ impl Server {
             cancel.clone(),
             connections.clone(),
             stats,
-            lan_url,
+            Site {
+                lan_url,
+                leaderboard: results.leaderboard(),
+                results_status: results.status().to_owned(),
+            },
         );
         let send_buffer = tunables.network.send_buffer_bytes as usize;
         let upkeep = tokio::spawn(upkeep(cancel.clone()));
@@ -195,6 +216,8 @@ impl Server {
         }
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, requests.wait()).await;
         workers.stop();
+        // The workers are gone: the rounds they finished are all in the channel.
+        let _ = tokio::task::spawn_blocking(move || results.close()).await;
         upkeep.abort();
         served.map_err(io("serving failed"))
     }

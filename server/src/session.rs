@@ -23,6 +23,7 @@ use crate::fanout::FanoutPool;
 use crate::frame::encode;
 use crate::input_slot::InputSlot;
 use crate::outbox::{Offer, Outbox, Outgoing};
+use crate::results::{PlayerResult, ResultsSink, RoundResult};
 use crate::sim::Simulation;
 
 /// What one tick did for slow clients, for the server's counters.
@@ -87,6 +88,10 @@ pub struct Session {
     grace_ticks: u32,
     /// Deltas' worth of bytes a member's socket may hold unsent (0: unbounded).
     unsent_deltas: u32,
+    /// Where finished rounds are kept (nowhere by default).
+    results: ResultsSink,
+    /// A round's length, to date its start from its end.
+    round_ms: i64,
 }
 
 /// The least bound on a socket's unsent bytes: below it, a client's own receive buffer
@@ -121,7 +126,14 @@ impl Session {
             dormant: Vec::new(),
             grace_ticks: tunables.ticks_or_none(tunables.sessions.reconnect_grace_s),
             unsent_deltas: tunables.network.unsent_deltas,
+            results: ResultsSink::default(),
+            round_ms: (f64::from(tunables.round.length_s) * 1000.0) as i64,
         }
+    }
+
+    /// Hands every round this session finishes to `results`.
+    pub fn keep_results(&mut self, results: ResultsSink) {
+        self.results = results;
     }
 
     /// The session's code.
@@ -184,6 +196,9 @@ impl Session {
             }
         }
         self.sim.step();
+        if self.sim.is_send_tick() {
+            self.record_finished_rounds();
+        }
         self.empty_ticks = if self.members.is_empty() {
             self.empty_ticks.saturating_add(1)
         } else {
@@ -238,6 +253,36 @@ impl Session {
             self.feed_controllers();
         }
         report
+    }
+
+    /// Hands the rounds that ended in the last delta to the results writer (a channel
+    /// send: nothing here waits for the disk). A round nobody played is not kept.
+    fn record_finished_rounds(&self) {
+        for event in &self.sim.delta().events {
+            let GameEvent::RoundEnded { number, scores } = event else {
+                continue;
+            };
+            if scores.is_empty() {
+                continue;
+            }
+            let ended_at_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            let players = scores
+                .iter()
+                .map(|s| PlayerResult {
+                    name: self.sim.name_of(s.id).unwrap_or_default(),
+                    points: s.points,
+                })
+                .collect();
+            self.results.record(RoundResult {
+                session: self.code.clone(),
+                number: *number,
+                started_at_ms: ended_at_ms - self.round_ms,
+                ended_at_ms,
+                players,
+            });
+        }
     }
 
     /// The bytes a member's socket may hold unsent in the kernel: `unsent_deltas` of

@@ -21,6 +21,7 @@ use crate::commands::{Command, ConnId, ControllerRequest};
 use crate::config::Tunables;
 use crate::fanout::FanoutPool;
 use crate::pairing::{Binding, Refusal};
+use crate::results::ResultsSink;
 use crate::session::Session;
 use crate::sessions::{Claim, Sessions, WorkerId, WorkerLoad, WorkerPort};
 use crate::stats::{Stats, TickRecord};
@@ -40,6 +41,8 @@ struct Shared {
     fanout: Arc<FanoutPool>,
     /// Where phones on the local network reach the server, for pairing QR codes.
     lan_url: Option<String>,
+    /// Where sessions keep their finished rounds.
+    results: ResultsSink,
 }
 
 impl TickWorkers {
@@ -49,6 +52,7 @@ impl TickWorkers {
         tunables: Tunables,
         stats: Arc<Stats>,
         lan_url: Option<String>,
+        results: ResultsSink,
     ) -> std::io::Result<TickWorkers> {
         let count = count.max(1);
         let (ports, inboxes): (Vec<_>, Vec<_>) = (0..count)
@@ -71,6 +75,7 @@ impl TickWorkers {
             stats,
             fanout,
             lan_url,
+            results,
         });
         let mut threads = Vec::with_capacity(count);
         for (id, (inbox, load)) in inboxes.into_iter().zip(loads).enumerate() {
@@ -213,9 +218,11 @@ impl Worker {
         tracing::info!(session = %code, worker = self.id, "session created");
         self.shared.stats.session_created();
         self.load.created();
-        self.sessions
-            .entry(code.to_owned())
-            .or_insert_with(|| Session::new(code.to_owned(), &self.shared.tunables, seed))
+        self.sessions.entry(code.to_owned()).or_insert_with(|| {
+            let mut session = Session::new(code.to_owned(), &self.shared.tunables, seed);
+            session.keep_results(self.shared.results.clone());
+            session
+        })
     }
 
     /// Steps every session once, and drops the ones that have expired.

@@ -10,6 +10,7 @@ mod e2e {
     mod limits;
     mod observability;
     mod reconnect;
+    mod results;
     mod send_rate;
     mod sessions;
     mod shutdown;

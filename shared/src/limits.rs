@@ -19,6 +19,16 @@ pub const MAX_NAME_CHARS: usize = 24;
 /// The longest session code, in characters.
 pub const MAX_SESSION_CODE_CHARS: usize = 16;
 
+/// Whether `code` names a session: 1 to [`MAX_SESSION_CODE_CHARS`] letters, digits,
+/// `-` and `_` (what a `Hello` may ask for, and what a link or a query may name).
+pub fn is_session_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.chars().count() <= MAX_SESSION_CODE_CHARS
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// The session a `Hello` without a code (or with an empty one) joins.
 pub const DEFAULT_SESSION: &str = "lobby";
 

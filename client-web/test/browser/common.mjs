@@ -18,13 +18,9 @@ const chromiumBin = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
 /** A small arena without balls unless `config` says otherwise: the only collisions are the players'. */
 export const SMALL_ARENA = "[arena]\nwidth = 700\nheight = 450\n[balls]\ncount = 0\n[players]\nspeed = 300\n";
 
-/** Starts the server with `config` (TOML) on a free loopback port, and Chromium. */
-export async function start(config = SMALL_ARENA) {
-  await mkdir(artifacts, { recursive: true });
-  const dir = await mkdtemp(join(tmpdir(), "arena-e2e-"));
-  const file = join(dir, "game.toml");
-  await writeFile(file, config);
-  const server = spawn(serverBin, ["--addr", "127.0.0.1:0", "--config", file], { stdio: ["ignore", "pipe", "pipe"] });
+/** Starts arena-server with `file` as its config and `data` as its data directory; resolves with its URL. */
+async function launch(file, data) {
+  const server = spawn(serverBin, ["--addr", "127.0.0.1:0", "--config", file, "--data-dir", data], { stdio: ["ignore", "pipe", "pipe"] });
   server.stderr.on("data", (d) => process.stderr.write(d));
   const baseUrl = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("arena-server did not start within 15 s")), 15_000);
@@ -37,6 +33,17 @@ export async function start(config = SMALL_ARENA) {
       }
     });
   });
+  return { server, baseUrl };
+}
+
+/** Starts the server with `config` (TOML) on a free loopback port, and Chromium. */
+export async function start(config = SMALL_ARENA) {
+  await mkdir(artifacts, { recursive: true });
+  const dir = await mkdtemp(join(tmpdir(), "arena-e2e-"));
+  const file = join(dir, "game.toml");
+  await writeFile(file, config);
+  const data = join(dir, "data");
+  let { server, baseUrl } = await launch(file, data);
   const browser = await chromium.launch({
     executablePath: chromiumBin,
     headless: true,
@@ -45,7 +52,9 @@ export async function start(config = SMALL_ARENA) {
   });
   const pageErrors = [];
   return {
-    baseUrl,
+    get baseUrl() {
+      return baseUrl;
+    },
     browser,
     pageErrors,
     /** A fresh context and page, its script errors collected in `pageErrors`. */
@@ -63,6 +72,13 @@ export async function start(config = SMALL_ARENA) {
       await page.click("#join-button");
       await connected(page);
       return page;
+    },
+    /** Stops the server cleanly (SIGTERM) and starts it again on the same data; its URL changes. */
+    async restart() {
+      const exited = new Promise((resolve) => server.once("exit", resolve));
+      server.kill("SIGTERM");
+      await exited;
+      ({ server, baseUrl } = await launch(file, data));
     },
     async stop() {
       await browser.close();

@@ -9,11 +9,13 @@ use axum::response::{IntoResponse, Response};
 struct Page;
 
 /// Serves the pages' files: `/` (with any query, such as a share link's `?s=CODE`) is
-/// the game page, `/controller` (`?c=CODE` from a QR code) the phone controller.
+/// the game page, `/controller` (`?c=CODE` from a QR code) the phone controller,
+/// `/leaderboard` the standings.
 pub(super) async fn file(uri: Uri) -> Response {
     let path = match uri.path().trim_start_matches('/') {
         "" => "index.html",
         "controller" => "controller.html",
+        "leaderboard" => "leaderboard.html",
         path => path,
     };
     match Page::get(path) {
