@@ -36,6 +36,7 @@ if (args.includes("--tests")) {
       app: join(root, "src", "main.ts"),
       controller: join(root, "src", "controller.ts"),
       leaderboard: join(root, "src", "leaderboard.ts"),
+      admin: join(root, "src", "admin.ts"),
     },
     outdir,
     bundle: true,
@@ -45,7 +46,7 @@ if (args.includes("--tests")) {
     target: ["es2020", "safari14"],
     logLevel: "warning",
   });
-  for (const file of ["index.html", "controller.html", "leaderboard.html", "style.css", "favicon.svg"]) {
+  for (const file of ["index.html", "controller.html", "leaderboard.html", "admin.html", "style.css", "favicon.svg"]) {
     await copyFile(join(root, "src", file), join(outdir, file));
   }
 }

@@ -14,7 +14,7 @@ export type ConnectionState =
   | { kind: "left" };
 
 /** Close codes after which retrying cannot help. */
-const FINAL_CODES = new Set([1003, 1007, 1008, 1009, 4001, 4002]);
+const FINAL_CODES = new Set([1003, 1007, 1008, 1009, 4001, 4002, 4005, 4006]);
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 8000;
 const PING_EVERY_MS = 2000;

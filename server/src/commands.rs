@@ -84,6 +84,18 @@ pub enum Command {
         /// The controller.
         request: ControllerRequest,
     },
+    /// The operator closes a session: every connection closed with 4005.
+    CloseSession {
+        /// Its code.
+        session: String,
+    },
+    /// The operator kicks a player out: its connections closed with 4006.
+    Kick {
+        /// Its session.
+        session: String,
+        /// The player.
+        player: EntityId,
+    },
     /// Stop the worker.
     Stop,
 }

@@ -39,6 +39,7 @@ pub mod link;
 pub mod outbox;
 
 pub mod fanout;
+pub mod monitor;
 pub mod pairing;
 pub mod results;
 pub mod session;

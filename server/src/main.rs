@@ -44,6 +44,10 @@ struct Args {
     /// value keeps nothing.
     #[arg(long, env = "ARENA_DATA_DIR", default_value = "./arena-data")]
     data_dir: PathBuf,
+    /// The operator's token for the live page `/admin` (typed into its login form,
+    /// never put in a URL); without one the page is off.
+    #[arg(long, env = "ARENA_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     /// Also serve `/echo`, which sends every WebSocket message back: for the Autobahn
     /// conformance suite (benches/autobahn/run.sh), not for production.
     #[arg(long, env = "ARENA_ECHO")]
@@ -82,7 +86,8 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         .await?
         .with_echo(args.echo)
         .with_tick_threads(tick_threads)
-        .with_data_dir(Some(args.data_dir.clone()).filter(|dir| !dir.as_os_str().is_empty()));
+        .with_data_dir(Some(args.data_dir.clone()).filter(|dir| !dir.as_os_str().is_empty()))
+        .with_admin_token(args.admin_token.clone());
     let addr = server.local_addr()?;
     let shown = if addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], addr.port()))

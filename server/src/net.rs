@@ -7,6 +7,7 @@
 //! is below [`inputs`] (a joined connection's reader), below [`controller`] (pairing)
 //! and [`play`] (`/ws`); [`upgrade`] makes connections and hands them to an endpoint.
 
+mod admin;
 mod connection;
 mod controller;
 mod echo;
@@ -23,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -32,6 +33,7 @@ use crate::config::LimitTunables;
 use crate::results::Leaderboard;
 use crate::sessions::Sessions;
 use crate::stats::Stats;
+pub(crate) use admin::Admin;
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -60,6 +62,8 @@ pub(crate) struct Site {
     pub(crate) leaderboard: Option<Leaderboard>,
     /// Whether results are kept, and if not why: for `/healthz`.
     pub(crate) results_status: String,
+    /// The operator's access to `/admin`, if an admin token is set.
+    pub(crate) admin: Option<Admin>,
 }
 
 impl AppState {
@@ -97,6 +101,17 @@ pub(crate) fn router(state: AppState, echo: bool) -> Router {
         .route("/healthz", get(healthz))
         .route("/lan", get(lan))
         .route("/api/leaderboard", get(leaderboard::api))
+        .route("/admin/login", post(admin::login))
+        .route("/admin/api/me", get(admin::me))
+        .route("/admin/api/events", get(admin::events))
+        .route(
+            "/admin/api/sessions/{code}/close",
+            post(admin::close_session),
+        )
+        .route(
+            "/admin/api/sessions/{code}/players/{id}/kick",
+            post(admin::kick),
+        )
         .route("/metrics", get(metrics));
     let router = if echo {
         router.route("/echo", get(upgrade::echo))

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Tunables;
-use crate::net::{AppState, Site, router};
+use crate::net::{Admin, AppState, Site, router};
 use crate::results::Results;
 use crate::stats::Stats;
 use crate::worker::TickWorkers;
@@ -56,6 +56,8 @@ pub struct Server {
     tick_threads: usize,
     /// Where round results are kept (none: not kept).
     data_dir: Option<PathBuf>,
+    /// The operator's token for `/admin` (none: the page is off).
+    admin_token: Option<String>,
 }
 
 impl Server {
@@ -80,6 +82,7 @@ impl Server {
             echo: false,
             tick_threads: default_tick_threads(),
             data_dir: None,
+            admin_token: None,
         })
     }
 
@@ -99,6 +102,13 @@ impl Server {
     /// leaderboard; `None` (the default) keeps nothing.
     pub fn with_data_dir(mut self, dir: Option<PathBuf>) -> Server {
         self.data_dir = dir;
+        self
+    }
+
+    /// Turns `/admin` on, for whoever logs in with `token`; `None` (the default) or an
+    /// empty token keeps it off.
+    pub fn with_admin_token(mut self, token: Option<String>) -> Server {
+        self.admin_token = token;
         self
     }
 
@@ -144,6 +154,7 @@ impl Server {
             echo,
             tick_threads,
             data_dir,
+            admin_token,
         } = self;
         let results = tokio::task::spawn_blocking(move || Results::open(data_dir.as_deref()))
             .await
@@ -169,6 +180,7 @@ impl Server {
                 lan_url,
                 leaderboard: results.leaderboard(),
                 results_status: results.status().to_owned(),
+                admin: Admin::new(admin_token),
             },
         );
         let send_buffer = tunables.network.send_buffer_bytes as usize;

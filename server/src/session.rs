@@ -8,6 +8,7 @@
 //! pool's threads beside it; only a joining player's `Welcome` is encoded for that
 //! player alone. Who joins and leaves is [`roster`]'s part.
 
+mod report;
 mod roster;
 
 use std::borrow::Cow;
@@ -92,6 +93,8 @@ pub struct Session {
     results: ResultsSink,
     /// A round's length, to date its start from its end.
     round_ms: i64,
+    /// What the admin page is told: see [`report`].
+    watch: report::Watch,
 }
 
 /// The least bound on a socket's unsent bytes: below it, a client's own receive buffer
@@ -128,6 +131,7 @@ impl Session {
             unsent_deltas: tunables.network.unsent_deltas,
             results: ResultsSink::default(),
             round_ms: (f64::from(tunables.round.length_s) * 1000.0) as i64,
+            watch: report::Watch::default(),
         }
     }
 

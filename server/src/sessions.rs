@@ -160,6 +160,36 @@ impl Sessions {
         self.send(worker, Command::Join(request));
     }
 
+    /// Asks the session's worker to close it (the operator's order); false if no such
+    /// session is live.
+    pub fn close_session(&self, session: &str) -> bool {
+        let Some(worker) = self.owner(session) else {
+            return false;
+        };
+        self.send(
+            worker,
+            Command::CloseSession {
+                session: session.to_owned(),
+            },
+        );
+        true
+    }
+
+    /// Asks the session's worker to kick `player` out; false if no such session is live.
+    pub fn kick(&self, session: &str, player: arena_shared::protocol::EntityId) -> bool {
+        let Some(worker) = self.owner(session) else {
+            return false;
+        };
+        self.send(
+            worker,
+            Command::Kick {
+                session: session.to_owned(),
+                player,
+            },
+        );
+        true
+    }
+
     /// Tells the session's worker that `conn` is gone, and how.
     pub fn leave(&self, conn: ConnId, session: String, departure: Departure) {
         if let Some(worker) = self.owner(&session) {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use crate::monitor::Monitor;
 use crate::telemetry::{Handles, WorkerHandles};
 
 /// Live counters of one server.
@@ -25,6 +26,8 @@ pub struct Stats {
     metrics: Handles,
     /// Each tick worker's figures and labelled metrics, made on its first tick.
     workers: Mutex<Vec<WorkerStats>>,
+    /// What the admin page shows beside these counters.
+    monitor: Monitor,
 }
 
 /// One tick worker's figures as of its last tick.
@@ -92,6 +95,7 @@ impl Default for Stats {
             resyncs: AtomicU64::new(0),
             metrics: Handles::new(),
             workers: Mutex::default(),
+            monitor: Monitor::default(),
         }
     }
 }
@@ -132,6 +136,7 @@ impl Stats {
         self.metrics.resyncs.increment(record.resyncs);
         self.metrics.messages_sent.increment(record.messages);
         self.metrics.bytes_sent.increment(record.bytes);
+        self.monitor.sent(record.bytes);
         if record.overran {
             self.overruns.fetch_add(1, Relaxed);
         }
@@ -172,11 +177,18 @@ impl Stats {
     pub fn sent(&self, bytes: usize) {
         self.metrics.messages_sent.increment(1);
         self.metrics.bytes_sent.increment(bytes as u64);
+        self.monitor.sent(bytes as u64);
     }
 
     /// A `Move` arrived.
     pub fn input(&self) {
         self.metrics.inputs.increment(1);
+        self.monitor.input();
+    }
+
+    /// The admin page's figures.
+    pub fn monitor(&self) -> &Monitor {
+        &self.monitor
     }
 
     /// A message was dropped by the connection's rate limit.

@@ -15,11 +15,13 @@ use std::sync::mpsc::{self, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use arena_shared::limits::close_code;
 use arena_shared::protocol::{PairCode, ServerMessage};
 
 use crate::commands::{Command, ConnId, ControllerRequest};
 use crate::config::Tunables;
 use crate::fanout::FanoutPool;
+use crate::monitor::{WorkerReport, percentile};
 use crate::pairing::{Binding, Refusal};
 use crate::results::ResultsSink;
 use crate::session::Session;
@@ -128,16 +130,20 @@ struct Worker {
     sessions: HashMap<String, Session>,
     /// Sessions this worker has created, for their seeds.
     created: u64,
+    /// This second's tick durations, microseconds, for the admin page's percentiles.
+    tick_us: Vec<u32>,
 }
 
 impl Worker {
     fn new(id: WorkerId, shared: Arc<Shared>, load: Arc<WorkerLoad>) -> Worker {
+        let tick_hz = usize::from(shared.tunables.tick_hz);
         Worker {
             id,
             shared,
             load,
             sessions: HashMap::new(),
             created: 0,
+            tick_us: Vec::with_capacity(tick_hz),
         }
     }
 
@@ -163,6 +169,11 @@ impl Worker {
             record.overran = record.took > period;
             self.load.record(record.took, self.sessions.len());
             self.shared.stats.tick(self.id, record);
+            self.tick_us
+                .push(u32::try_from(record.took.as_micros()).unwrap_or(u32::MAX));
+            if self.tick_us.len() >= usize::from(self.shared.tunables.tick_hz) {
+                self.publish_report();
+            }
 
             deadline += period;
             let now = Instant::now();
@@ -202,6 +213,18 @@ impl Worker {
             }
             Command::RequestPairCode { conn, session } => self.issue_code(conn, session),
             Command::AttachController { session, request } => self.attach(&session, request),
+            Command::CloseSession { session } => {
+                if let Some(session) = self.sessions.get_mut(&session) {
+                    let reason = "the operator closed this session";
+                    session.close_all(close_code::SESSION_CLOSED, reason);
+                }
+            }
+            Command::Kick { session, player } => {
+                if let Some(session) = self.sessions.get_mut(&session) {
+                    let reason = "the operator removed you from the game";
+                    session.kick(player, close_code::KICKED, reason);
+                }
+            }
             Command::Stop => {}
         }
     }
@@ -225,11 +248,29 @@ impl Worker {
         })
     }
 
+    /// Once a second: what the admin page shows of this worker and its sessions. Built
+    /// here, from what the worker owns; published under a lock held for a swap.
+    fn publish_report(&mut self) {
+        let report = WorkerReport {
+            tick_p50_us: percentile(&mut self.tick_us, 50),
+            tick_p99_us: percentile(&mut self.tick_us, 99),
+            sessions: self
+                .sessions
+                .values_mut()
+                .map(|s| s.report(self.id))
+                .collect(),
+        };
+        self.tick_us.clear();
+        self.shared.stats.monitor().publish(self.id, report);
+    }
+
     /// Steps every session once, and drops the ones that have expired.
     fn tick_all(&mut self) -> TickRecord {
         let mut record = TickRecord::default();
         for session in self.sessions.values_mut() {
+            let started = Instant::now();
             let report = session.tick(&self.shared.fanout);
+            session.measured(started.elapsed(), &report);
             record.dropped += report.dropped;
             record.resyncs += report.resyncs;
             record.messages += report.messages;

@@ -2,6 +2,7 @@
 //! tokio-tungstenite clients. One test binary, one module per behaviour.
 
 mod e2e {
+    mod admin;
     mod bad_input;
     mod common;
     mod controllers;

@@ -53,4 +53,8 @@ pub mod close_code {
     pub const REPLACED: u16 = 4003;
     /// The server already runs its maximum number of sessions: join an existing one.
     pub const TOO_MANY_SESSIONS: u16 = 4004;
+    /// The operator closed the session (from `/admin`).
+    pub const SESSION_CLOSED: u16 = 4005;
+    /// The operator kicked this player out (from `/admin`).
+    pub const KICKED: u16 = 4006;
 }

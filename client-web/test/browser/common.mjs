@@ -14,13 +14,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 export const artifacts = join(root, "test-artifacts");
 const serverBin = process.env.ARENA_SERVER_BIN ?? join(root, "../target/debug/arena-server");
 const chromiumBin = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
+/** The load-test bots (benches/), built beside the server. */
+export const botsBin = process.env.ARENA_BOTS_BIN ?? join(dirname(serverBin), "arena-bots");
 
 /** A small arena without balls unless `config` says otherwise: the only collisions are the players'. */
 export const SMALL_ARENA = "[arena]\nwidth = 700\nheight = 450\n[balls]\ncount = 0\n[players]\nspeed = 300\n";
 
 /** Starts arena-server with `file` as its config and `data` as its data directory; resolves with its URL. */
-async function launch(file, data) {
-  const server = spawn(serverBin, ["--addr", "127.0.0.1:0", "--config", file, "--data-dir", data], { stdio: ["ignore", "pipe", "pipe"] });
+async function launch(file, data, extra) {
+  const args = ["--addr", "127.0.0.1:0", "--config", file, "--data-dir", data, ...extra];
+  const server = spawn(serverBin, args, { stdio: ["ignore", "pipe", "pipe"] });
   server.stderr.on("data", (d) => process.stderr.write(d));
   const baseUrl = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("arena-server did not start within 15 s")), 15_000);
@@ -36,14 +39,14 @@ async function launch(file, data) {
   return { server, baseUrl };
 }
 
-/** Starts the server with `config` (TOML) on a free loopback port, and Chromium. */
-export async function start(config = SMALL_ARENA) {
+/** Starts the server with `config` (TOML) and `extra` arguments on a free loopback port, and Chromium. */
+export async function start(config = SMALL_ARENA, extra = []) {
   await mkdir(artifacts, { recursive: true });
   const dir = await mkdtemp(join(tmpdir(), "arena-e2e-"));
   const file = join(dir, "game.toml");
   await writeFile(file, config);
   const data = join(dir, "data");
-  let { server, baseUrl } = await launch(file, data);
+  let { server, baseUrl } = await launch(file, data, extra);
   const browser = await chromium.launch({
     executablePath: chromiumBin,
     headless: true,
@@ -78,7 +81,7 @@ export async function start(config = SMALL_ARENA) {
       const exited = new Promise((resolve) => server.once("exit", resolve));
       server.kill("SIGTERM");
       await exited;
-      ({ server, baseUrl } = await launch(file, data));
+      ({ server, baseUrl } = await launch(file, data, extra));
     },
     async stop() {
       await browser.close();

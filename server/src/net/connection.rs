@@ -69,6 +69,8 @@ pub(super) struct Connection {
     /// Its id across the server.
     pub(super) id: ConnId,
     pub(super) state: AppState,
+    /// The client's address, for the admin page's list of refusals.
+    peer: std::net::SocketAddr,
     socket: Socket,
     link: Arc<Link>,
     stops: Stops,
@@ -91,11 +93,13 @@ impl Connection {
     /// request arrives on `close_requested`.
     pub(super) fn new(
         state: AppState,
+        peer: std::net::SocketAddr,
         socket: Socket,
         link: Arc<Link>,
         close_requested: oneshot::Receiver<CloseRequest>,
     ) -> Connection {
         Connection {
+            peer,
             id: state.next_conn(),
             stops: Stops {
                 shutdown: Box::pin(state.0.shutdown.clone().cancelled_owned()),
@@ -172,6 +176,8 @@ impl Connection {
         match end {
             End::Refuse(code, reason) => {
                 crate::telemetry::protocol_error(error_kind(code));
+                let monitor = self.state.0.stats.monitor();
+                monitor.refused(error_kind(code), self.peer.ip().to_string());
                 tracing::debug!(code, %reason, "closing a connection that broke the protocol");
                 self.close(code, reason).await;
                 // What the client still sends cannot be trusted to parse (a frame over

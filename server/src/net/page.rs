@@ -16,6 +16,7 @@ pub(super) async fn file(uri: Uri) -> Response {
         "" => "index.html",
         "controller" => "controller.html",
         "leaderboard" => "leaderboard.html",
+        "admin" => "admin.html",
         path => path,
     };
     match Page::get(path) {

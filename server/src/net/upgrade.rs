@@ -136,7 +136,7 @@ where
             let link = link.clone();
             async move { link.flush_forever().await }
         });
-        serve(Connection::new(state, socket, link, close_requested)).await;
+        serve(Connection::new(state, peer, socket, link, close_requested)).await;
         flusher.abort();
         drop(slot);
     });

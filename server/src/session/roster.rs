@@ -249,6 +249,51 @@ impl Session {
         true
     }
 
+    /// Closes every connection of the session with `code` and `reason` (the operator
+    /// closed it); its players leave at once, and the session expires once empty.
+    pub fn close_all(&mut self, code: u16, reason: &str) {
+        for member in self.members.drain(..) {
+            member.outbox.offer(Outgoing::Close {
+                code,
+                reason: reason.to_owned(),
+            });
+            if let Kind::Viewer {
+                player: Some(id), ..
+            } = member.kind
+            {
+                self.sim.remove_player(id);
+            }
+        }
+        for dormant in std::mem::take(&mut self.dormant) {
+            self.sim.remove_player(dormant.player);
+        }
+    }
+
+    /// Takes `player` out at once (the operator kicked it): its page and phones are
+    /// closed with `code` and `reason`. False if there is no such player.
+    pub fn kick(&mut self, player: EntityId, code: u16, reason: &str) -> bool {
+        let before = self.members.len() + self.dormant.len();
+        self.dormant.retain(|d| d.player != player);
+        self.members.retain(|m| {
+            let steers = match m.kind {
+                Kind::Viewer { player: p, .. } => p == Some(player),
+                Kind::Controller { player: p, .. } => p == player,
+            };
+            if steers {
+                m.outbox.offer(Outgoing::Close {
+                    code,
+                    reason: reason.to_owned(),
+                });
+            }
+            !steers
+        });
+        let found = self.members.len() + self.dormant.len() < before;
+        if found {
+            self.sim.remove_player(player);
+        }
+        found
+    }
+
     /// Removes a player for good, and closes the phones that steered it.
     pub(super) fn remove_player(&mut self, id: EntityId) {
         self.sim.remove_player(id);

@@ -43,26 +43,34 @@ impl TestServer {
 
     /// Starts a server with `workers` tick workers.
     pub(crate) async fn start_with_workers(overrides: &str, workers: usize) -> TestServer {
-        TestServer::start_with(overrides, workers, None).await
+        TestServer::start_with(overrides, workers, None, None).await
+    }
+
+    /// Starts a server whose `/admin` takes `token`.
+    pub(crate) async fn start_admin(overrides: &str, token: &str) -> TestServer {
+        let workers = arena_server::server::default_tick_threads();
+        TestServer::start_with(overrides, workers, None, Some(token.to_owned())).await
     }
 
     /// Starts a server that keeps its round results in `dir`.
     pub(crate) async fn start_keeping(overrides: &str, dir: &std::path::Path) -> TestServer {
         let workers = arena_server::server::default_tick_threads();
-        TestServer::start_with(overrides, workers, Some(dir.to_owned())).await
+        TestServer::start_with(overrides, workers, Some(dir.to_owned()), None).await
     }
 
     async fn start_with(
         overrides: &str,
         workers: usize,
         data_dir: Option<std::path::PathBuf>,
+        admin_token: Option<String>,
     ) -> TestServer {
         let tunables = Tunables::merged(overrides, "test").expect("test tunables are valid");
         let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), tunables)
             .await
             .expect("binding 127.0.0.1:0 works")
             .with_tick_threads(workers)
-            .with_data_dir(data_dir);
+            .with_data_dir(data_dir)
+            .with_admin_token(admin_token);
         let addr = server.local_addr().expect("a bound server has an address");
         let stats = server.stats();
         let (stop, stopped) = oneshot::channel::<()>();
