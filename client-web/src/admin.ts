@@ -4,7 +4,7 @@
 
 import { $ } from "./page";
 
-interface PlayerReport { id: number; name: string; score: number; connected: boolean; controller: boolean }
+interface PlayerReport { id: number; name: string; score: number; connected: boolean; controller: boolean; ping_ms: number | null }
 interface SessionReport {
   code: string; worker: number; players: PlayerReport[]; spectators: number; controllers: number; round: number;
   phase: string; seconds_left: number; tick_us: number; bytes_per_s: number; owed: number; resyncs_per_s: number;
@@ -132,7 +132,8 @@ function showPlayers(state: AdminState): void {
   if (!session) return;
   $("admin-players-session").textContent = session.code;
   $("admin-players").querySelector("tbody")!.replaceChildren(...session.players.map((p) =>
-    row([p.id, p.name, p.score, p.connected ? "connected" : "in grace", p.controller ? "paired" : ""],
+    row([p.id, p.name, p.score, p.ping_ms === null ? "…" : `${p.ping_ms.toFixed(1)} ms`, p.connected ? "connected" : "in grace",
+      p.controller ? "paired" : ""],
       [["Kick", () => void act(`/admin/api/sessions/${encodeURIComponent(session.code)}/players/${p.id}/kick`)]]),
   ));
 }

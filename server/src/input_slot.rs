@@ -1,11 +1,12 @@
-//! Where a connection's reader leaves the latest `Move` for the tick loop to pick up.
+//! Where a connection's reader leaves the latest `Move` for the tick loop to pick up
+//! (and the connection's last measured round trip, for the admin page).
 //!
 //! "Latest input wins": a client that sends three moves within one tick is steered by
 //! the last, and its sequence number is the one acknowledged. One atomic word holds the
 //! whole input, so the reader never blocks the tick loop and a flood of inputs costs no
 //! memory.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use arena_shared::protocol::Move;
 
@@ -14,9 +15,19 @@ const PRESENT: u64 = 1 << 63;
 
 /// One player's pending input.
 #[derive(Debug, Default)]
-pub struct InputSlot(AtomicU64);
+pub struct InputSlot(AtomicU64, AtomicU32);
 
 impl InputSlot {
+    /// The connection's last WebSocket ping round trip, microseconds (0: not yet).
+    pub fn round_trip_us(&self) -> u32 {
+        self.1.load(Ordering::Relaxed)
+    }
+
+    /// Records a round trip.
+    pub fn set_round_trip_us(&self, us: u32) {
+        self.1.store(us, Ordering::Relaxed);
+    }
+
     /// Leaves `input` in the slot, replacing any input not yet taken.
     pub fn store(&self, input: Move) {
         let packed = PRESENT

@@ -18,7 +18,7 @@ use serde::Serialize;
 const REFUSALS_KEPT: usize = 20;
 
 /// One player as the page lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlayerReport {
     /// Its entity id.
     pub id: u32,
@@ -30,6 +30,9 @@ pub struct PlayerReport {
     pub connected: bool,
     /// A phone steers it.
     pub controller: bool,
+    /// Its page's round trip, milliseconds, from the server's WebSocket pings (none
+    /// yet, or while it is away).
+    pub ping_ms: Option<f64>,
 }
 
 /// One session as its worker last saw it.

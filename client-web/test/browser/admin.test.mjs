@@ -24,6 +24,8 @@ test("the admin page shows the bots' sessions live and closes one", { timeout: 6
   bots.stdout.on("data", (d) => (output += d));
   const finished = new Promise((resolve) => bots.on("exit", resolve));
 
+  // And a browser player in BOTS-0, whose page answers the server's pings.
+  const player = await arena.joinAs("iris", "BOTS-0");
   const page = await arena.page("admin", { viewport: { width: 1280, height: 900 } });
   await page.goto(`${arena.baseUrl}/admin`);
   await page.waitForSelector("#admin-login:not([hidden])");
@@ -43,12 +45,17 @@ test("the admin page shows the bots' sessions live and closes one", { timeout: 6
   await page.waitForFunction(() => window.admin.inspect().updates >= 3, null, { timeout: 10_000 });
   assert.ok((await page.evaluate(() => window.admin.inspect().samples)) >= 3, "the charts have moved");
   await page.click("#admin-sessions tr:has-text('BOTS-0')");
-  await page.waitForFunction(() => document.querySelectorAll("#admin-players tbody tr").length === 3, null, { timeout: 5_000 });
-  assert.match(await page.textContent("#admin-figures"), /connections\s*6/);
+  await page.waitForFunction(() => document.querySelectorAll("#admin-players tbody tr").length === 4, null, { timeout: 5_000 });
+  assert.match(await page.textContent("#admin-figures"), /connections\s*7/);
+  // The browser player's round trip, measured by the server's WebSocket pings.
+  await page.waitForFunction(() => /iris\s*\d+\s*\d+\.\d ms/.test(document.getElementById("admin-players").textContent),
+    null, { timeout: 10_000 });
   await page.screenshot({ path: join(artifacts, "admin.png") });
 
   await page.click("#admin-sessions tr:has-text('BOTS-0') button");
   await finished;
+  await player.waitForFunction(() => /operator closed this session/.test(document.getElementById("status").textContent),
+    null, { timeout: 5_000 });
   const report = JSON.parse(output.trim().split("\n").pop());
   assert.equal(report.unexpected_closes, 3, `the three bots of BOTS-0 were closed: ${output}`);
   assert.ok(report.close_reasons.some((r) => /^4005 the operator closed this session/.test(r)), report.close_reasons.join("; "));

@@ -23,11 +23,15 @@ use tungstenite::protocol::CloseFrame;
 
 use super::AppState;
 use crate::commands::{ConnId, Departure};
+use crate::input_slot::InputSlot;
 use crate::link::{CloseRequest, Link, LinkIo, Sent};
 use crate::outbox::Outbox;
 
 /// How long a close handshake, or the last flush, may take.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// How often a player's connection is pinged to measure its round trip.
+const PING_EVERY: Duration = Duration::from_secs(3);
 
 /// A WebSocket close reason is limited to 123 bytes.
 const MAX_CLOSE_REASON: usize = 123;
@@ -71,6 +75,10 @@ pub(super) struct Connection {
     pub(super) state: AppState,
     /// The client's address, for the admin page's list of refusals.
     peer: std::net::SocketAddr,
+    /// Where the round trip of the server's WebSocket pings goes, once a player joined.
+    round_trip: Option<Arc<InputSlot>>,
+    /// When the connection began: ping payloads are microseconds since then.
+    began: std::time::Instant,
     socket: Socket,
     link: Arc<Link>,
     stops: Stops,
@@ -86,6 +94,8 @@ struct Stops {
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
     /// The game asked to close the connection.
     close_requested: oneshot::Receiver<CloseRequest>,
+    /// When to send the next WebSocket ping (only while the round trip is measured).
+    ping: tokio::time::Interval,
 }
 
 impl Connection {
@@ -100,10 +110,20 @@ impl Connection {
     ) -> Connection {
         Connection {
             peer,
+            round_trip: None,
+            began: std::time::Instant::now(),
             id: state.next_conn(),
             stops: Stops {
                 shutdown: Box::pin(state.0.shutdown.clone().cancelled_owned()),
                 close_requested,
+                ping: {
+                    let mut ping = tokio::time::interval_at(
+                        tokio::time::Instant::now() + PING_EVERY,
+                        PING_EVERY,
+                    );
+                    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    ping
+                },
             },
             _open: OpenConnection::new(&state),
             state,
@@ -117,14 +137,29 @@ impl Connection {
         Outbox::new(self.link.clone())
     }
 
+    /// From now on, measures the connection's round trip with a WebSocket ping every few
+    /// seconds (a browser answers by itself) and leaves it in `slot`.
+    pub(super) fn measure_round_trip(&mut self, slot: Arc<InputSlot>) {
+        self.round_trip = Some(slot);
+    }
+
     /// The next client message, or how the connection ended.
     pub(super) async fn next_message(&mut self) -> Result<ClientMessage, End> {
         loop {
+            let measuring = self.round_trip.is_some();
             let frame = tokio::select! {
                 biased;
                 () = &mut self.stops.shutdown => return Err(End::Shutdown),
                 Ok(request) = &mut self.stops.close_requested => return Err(End::Closed(request)),
                 frame = self.socket.next() => frame,
+                _ = self.stops.ping.tick(), if measuring => {
+                    let sent = self.began.elapsed().as_micros() as u64;
+                    let ping = Message::Ping(sent.to_be_bytes().to_vec().into());
+                    if self.socket.send(ping).await.is_err() {
+                        return Err(End::PeerVanished);
+                    }
+                    continue;
+                }
             };
             return match frame {
                 None => Err(End::PeerVanished),
@@ -138,8 +173,18 @@ impl Connection {
                 Some(Ok(Message::Close(frame))) => {
                     Err(End::PeerClosed(frame.map(|f| u16::from(f.code))))
                 }
+                Some(Ok(Message::Pong(payload))) => {
+                    if let (Some(slot), Ok(sent)) =
+                        (&self.round_trip, <[u8; 8]>::try_from(&payload[..]))
+                    {
+                        let took = (self.began.elapsed().as_micros() as u64)
+                            .saturating_sub(u64::from_be_bytes(sent));
+                        slot.set_round_trip_us(u32::try_from(took).unwrap_or(u32::MAX));
+                    }
+                    continue;
+                }
                 // WebSocket pings are answered by tungstenite itself.
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Ok(Message::Ping(_) | Message::Frame(_))) => continue,
             };
         }
     }

@@ -40,6 +40,9 @@ async fn join(connection: &mut Connection, hello: Hello) -> End {
     let conn = connection.id;
     tracing::debug!(conn, %session, name = %hello.name, ?role, "joining");
     let input = Arc::new(InputSlot::default());
+    if role == arena_shared::protocol::Role::Player {
+        connection.measure_round_trip(input.clone());
+    }
     let sessions = connection.state.0.sessions.clone();
     sessions.join(JoinRequest {
         conn,

@@ -41,12 +41,17 @@ impl Session {
         for member in &self.members {
             match &member.kind {
                 Kind::Viewer {
-                    player: Some(id), ..
+                    player: Some(id),
+                    input,
+                    ..
                 } => {
                     let controller = self.members.iter().any(
                         |m| matches!(m.kind, Kind::Controller { player, .. } if player == *id),
                     );
-                    players.push(self.player_report(*id, true, controller));
+                    let mut report = self.player_report(*id, true, controller);
+                    let us = input.round_trip_us();
+                    report.ping_ms = (us > 0).then(|| f64::from(us) / 1000.0);
+                    players.push(report);
                 }
                 Kind::Viewer { player: None, .. } => spectators += 1,
                 Kind::Controller { .. } => controllers += 1,
@@ -100,6 +105,7 @@ impl Session {
             score: self.sim.score_of(id).unwrap_or(0),
             connected,
             controller,
+            ping_ms: None,
         }
     }
 }

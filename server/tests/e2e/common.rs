@@ -306,11 +306,18 @@ impl Client {
         )
     }
 
-    /// The next server message (or the close), applied to the mirror.
+    /// The next server message (or the close), applied to the mirror. The server's
+    /// WebSocket pings (it measures a player's round trip) are answered by tungstenite
+    /// and skipped here.
     pub(crate) async fn recv(&mut self) -> Incoming {
-        let frame = timeout(PATIENCE, self.ws.next())
-            .await
-            .expect("the server keeps talking");
+        let frame = loop {
+            let frame = timeout(PATIENCE, self.ws.next())
+                .await
+                .expect("the server keeps talking");
+            if !matches!(frame, Some(Ok(Message::Ping(_) | Message::Pong(_)))) {
+                break frame;
+            }
+        };
         let message = match frame {
             None => {
                 return Incoming::Closed {
