@@ -116,7 +116,7 @@ impl Monitor {
         self.started.elapsed().as_secs()
     }
 
-    /// Counts a message in.
+    /// Counts a message in (any kind, as it arrives).
     pub fn input(&self) {
         self.inputs.fetch_add(1, Relaxed);
     }

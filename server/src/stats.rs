@@ -183,7 +183,6 @@ impl Stats {
     /// A `Move` arrived.
     pub fn input(&self) {
         self.metrics.inputs.increment(1);
-        self.monitor.input();
     }
 
     /// The admin page's figures.

@@ -29,6 +29,7 @@ pub(super) async fn read_inputs(
     loop {
         let message = connection.next_message().await;
         if message.is_ok() {
+            state.0.stats.monitor().input();
             match rate.admit(std::time::Instant::now()) {
                 Admit::Yes => {}
                 Admit::Drop => {
