@@ -43,7 +43,10 @@ struct Args {
     /// Where round results are kept (an SQLite database, for the leaderboard); an empty
     /// value keeps nothing.
     #[arg(long, env = "ARENA_DATA_DIR", default_value = "./arena-data")]
-    data_dir: PathBuf,
+    data_dir: String,
+    /// Keep no round results (the same as an empty `--data-dir`).
+    #[arg(long, env = "ARENA_NO_RESULTS")]
+    no_results: bool,
     /// The operator's token for the live page `/admin` (typed into its login form,
     /// never put in a URL); without one the page is off.
     #[arg(long, env = "ARENA_ADMIN_TOKEN", hide_env_values = true)]
@@ -86,7 +89,10 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         .await?
         .with_echo(args.echo)
         .with_tick_threads(tick_threads)
-        .with_data_dir(Some(args.data_dir.clone()).filter(|dir| !dir.as_os_str().is_empty()))
+        .with_data_dir(
+            Some(PathBuf::from(&args.data_dir))
+                .filter(|dir| !args.no_results && !dir.as_os_str().is_empty()),
+        )
         .with_admin_token(args.admin_token.clone());
     let addr = server.local_addr()?;
     let shown = if addr.ip().is_unspecified() {
