@@ -22,7 +22,9 @@
 //! - [`fanout`]: a big session's sends spread over several threads.
 //! - [`sessions`]: the registry: which worker owns which session, caps, pairing codes.
 //! - [`worker`]: the tick workers, each stepping its sessions on its own cadence.
+//! - [`results`]: finished rounds kept in SQLite by a writer thread, and the leaderboard.
 //! - [`stats`]: counters the server keeps about itself.
+//! - [`monitor`]: what the operator's live page shows: sessions, players, refusals.
 //! - [`telemetry`]: the same and more as Prometheus metrics on `/metrics`.
 //!
 //! The socket side:
