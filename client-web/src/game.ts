@@ -10,7 +10,7 @@ import { Sounds } from "./audio";
 import { Connection, type ConnectionState } from "./connection";
 import { drawScoreboard, showRoundOver, timerText, toast } from "./hud";
 import { Steering } from "./input";
-import { drawQr, shareOrigin } from "./invite";
+import { drawQr, onLoopback, shareOrigin } from "./invite";
 import { $, socketUrl } from "./page";
 import { Predictor } from "./prediction";
 import { POS_SCALE, directionToWire, type Delta, type GameEvent, type Role, type ServerMessage } from "./protocol";
@@ -242,8 +242,7 @@ export class Game {
   private async showPairCode(code: string, expiresIn: number, lanUrl: string | null, now: number): Promise<void> {
     // A phone cannot reach "localhost": offer the server's LAN address when the page
     // itself was opened on loopback.
-    const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(location.hostname);
-    const base = loopback && lanUrl ? lanUrl : location.origin;
+    const base = onLoopback() && lanUrl ? lanUrl : location.origin;
     const url = `${base}/controller?c=${code}`;
     $("pair-code").textContent = code;
     const link = $("pair-link") as HTMLAnchorElement;

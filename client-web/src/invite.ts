@@ -17,10 +17,14 @@ export function isValidCode(code: string): boolean {
 
 let lanOrigin: Promise<string | null> | null = null;
 
+/** Whether this page was opened on loopback, an address no other device can reach. */
+export function onLoopback(): boolean {
+  return ["localhost", "127.0.0.1", "[::1]"].includes(location.hostname);
+}
+
 /** The origin other devices should use: this page's, or on loopback the server's LAN one. */
 export async function shareOrigin(): Promise<string> {
-  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(location.hostname);
-  if (!loopback) return location.origin;
+  if (!onLoopback()) return location.origin;
   lanOrigin ??= fetch("/lan")
     .then((r) => (r.ok ? r.text() : null))
     .then((t) => (t && t.trim() !== "" ? t.trim().replace(/\/$/, "") : null))

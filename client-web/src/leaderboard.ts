@@ -24,8 +24,8 @@ function fill(table: string, rows: (string | number)[][], empty: string): void {
   );
 }
 
-async function show(): Promise<void> {
-  const period = ($("period") as HTMLSelectElement).value;
+async function show(asked?: string): Promise<void> {
+  const period = asked ?? ($("period") as HTMLSelectElement).value;
   const session = ($("board-session") as HTMLInputElement).value.trim();
   const query = new URLSearchParams({ period });
   if (session !== "") query.set("session", session);
@@ -64,4 +64,5 @@ $("board-form").addEventListener("submit", (e) => {
   void show();
 });
 (window as unknown as { arena: unknown }).arena = { refresh: () => show() };
-void show();
+// The first look is at the period the address names, even one the server refuses (and says why).
+void show(params.get("period") ?? "all");
