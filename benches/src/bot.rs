@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use arena_shared::codec::encode_client;
 use arena_shared::limits::{SUBPROTOCOL, close_code};
-use arena_shared::protocol::{ClientMessage, EntityId, Hello, Move, Role, Tick};
+use arena_shared::protocol::{ClientMessage, EntityId, Hello, Move, Role, Say, Tick};
 use arena_shared::quantize::direction_to_wire;
 use arena_shared::skim::{Skim, skim_server};
 use hdrhistogram::Histogram;
@@ -97,6 +97,8 @@ pub struct BotConfig {
     pub sessions: usize,
     /// How often each bot changes direction.
     pub move_every: Duration,
+    /// How often each bot says a chat line (never, if `None`).
+    pub chat_every: Option<Duration>,
     /// Seed of the bots' random directions.
     pub seed: u64,
     /// Hold the connection without saying Hello.
@@ -235,6 +237,12 @@ async fn play(
 ) -> Ended {
     let period = config.move_every;
     let mut next_move = Instant::now() + period.mul_f64(rng.f64());
+    let chat_every = config.chat_every.unwrap_or(Duration::MAX);
+    let mut next_chat = Instant::now()
+        + chat_every
+            .min(Duration::from_secs(86_400))
+            .mul_f64(rng.f64());
+    let mut said = 0u32;
     let mut welcomed = false;
     let ended = loop {
         tokio::select! {
@@ -278,6 +286,15 @@ async fn play(
                 }
                 Err(err) => break Ended::Lost(err.to_string()),
             },
+            () = sleep_until(next_chat), if welcomed && config.chat_every.is_some() => {
+                next_chat += chat_every;
+                said += 1;
+                let line = ClientMessage::Chat(Say { text: format!("bot line {said}") });
+                let Ok(bytes) = encode_client(&line) else { continue };
+                if let Err(err) = ws.send_binary(&bytes).await {
+                    break Ended::Lost(err.to_string());
+                }
+            }
             () = sleep_until(next_move), if welcomed => {
                 next_move += period;
                 let (x, y) = if rng.f64() < STOP_CHANCE {
@@ -343,7 +360,7 @@ impl Bot {
                 }
                 (tick, acks)
             }
-            Skim::Pong { .. } => return,
+            Skim::Pong { .. } | Skim::Chat => return,
         };
         self.last_tick = Some(tick);
         let Some(me) = self.me else { return };

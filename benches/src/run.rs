@@ -27,6 +27,8 @@ pub struct RunConfig {
     pub sessions: usize,
     /// How often each bot changes direction.
     pub move_every: Duration,
+    /// How often each bot says a chat line (never, if `None`).
+    pub chat_every: Option<Duration>,
     /// Seed of the bots' random directions.
     pub seed: u64,
     /// Show a progress bar on stderr.
@@ -49,6 +51,7 @@ pub async fn run(target: &Target, config: &RunConfig) -> Report {
         session: config.session.clone(),
         sessions: config.sessions,
         move_every: config.move_every,
+        chat_every: config.chat_every,
         seed: config.seed,
         idle: config.idle,
         bare: config.bare,

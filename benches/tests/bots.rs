@@ -55,6 +55,7 @@ fn short_run(clients: usize, session: &str, seed: u64) -> RunConfig {
         session: Some(session.into()),
         sessions: 1,
         move_every: Duration::from_millis(100),
+        chat_every: None,
         seed,
         progress: false,
         idle: false,

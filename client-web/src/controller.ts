@@ -10,6 +10,7 @@ import { Connection, type ConnectionState } from "./connection";
 import { $, socketUrl } from "./page";
 import { Steering } from "./input";
 import { directionToWire, type ClientMessage, type GameEvent, type RoundState, type ServerMessage } from "./protocol";
+import { showChat } from "./hud";
 import { TiltSteering, type Pose } from "./tilt";
 import { World } from "./world";
 
@@ -175,6 +176,8 @@ class Controller {
       this.onTick(message.Snapshot.tick, now);
     } else if ("PairRefused" in message) {
       this.showPairError(message.PairRefused.reason);
+    } else if ("Chat" in message) {
+      showChat("phone-chat", message.Chat.lines, 3);
     } else if ("Feed" in message) {
       this.tick = message.Feed.tick;
       this.tickAt = now;

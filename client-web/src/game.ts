@@ -8,7 +8,7 @@
 
 import { Sounds } from "./audio";
 import { Connection, type ConnectionState } from "./connection";
-import { drawScoreboard, showRoundOver, timerText, toast } from "./hud";
+import { drawScoreboard, showChat, showRoundOver, timerText, toast } from "./hud";
 import { Steering } from "./input";
 import { drawQr, onLoopback, shareOrigin } from "./invite";
 import { $, socketUrl } from "./page";
@@ -78,6 +78,8 @@ export class Game {
   private lastBodies: Body[] = [];
   /** What the page told the player (toasts and notices), newest last, for `inspect`. */
   private readonly told: string[] = [];
+  /** Chat lines received, newest last, for `inspect`. */
+  private readonly chat: { from: string; text: string }[] = [];
   readonly connection: Connection;
 
   constructor(
@@ -100,6 +102,11 @@ export class Game {
   /** Leaves for good: the player goes at once, not after the reconnect grace period. */
   leave(): void {
     this.connection.leave();
+  }
+
+  /** Says a chat line to the session. */
+  sayInChat(text: string): void {
+    if (text.trim() !== "") this.connection.send({ Chat: { text } });
   }
 
   /** Asks the server for a pairing code (the answer arrives as a PairCode message). */
@@ -147,6 +154,10 @@ export class Game {
       this.onDelta(message.Delta, now);
     } else if ("PairCode" in message) {
       void this.showPairCode(message.PairCode.code, message.PairCode.expires_in_s, message.PairCode.lan_url, now);
+    } else if ("Chat" in message) {
+      showChat("chat-lines", message.Chat.lines);
+      this.chat.push(...message.Chat.lines);
+      if (this.chat.length > 50) this.chat.splice(0, this.chat.length - 50);
     } else if ("Controller" in message) {
       this.phoneAttached = message.Controller.attached;
       $("phone-chip").hidden = !this.phoneAttached;
@@ -357,6 +368,7 @@ export class Game {
       scores: world ? world.leaderboard() : [],
       away: world ? [...world.away] : [],
       told: [...this.told],
+      chat: [...this.chat],
       ping: this.connection.pingMs,
       phoneAttached: this.phoneAttached,
       pairCode: $("pairing").hidden ? null : $("pair-code").textContent,

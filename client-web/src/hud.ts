@@ -54,3 +54,19 @@ export function showRoundOver(world: World, you: number | null, scores: { id: nu
   );
   $("round-over").hidden = false;
 }
+
+/** Chat lines shown at once; older ones scroll away. */
+const CHAT_SHOWN = 8;
+
+/** Adds chat lines to the list `id`, as text (names and lines are the players'). */
+export function showChat(id: string, lines: { from: string; text: string }[], shown = CHAT_SHOWN): void {
+  const list = $(id);
+  for (const line of lines) {
+    const li = document.createElement("li");
+    const from = document.createElement("b");
+    from.textContent = line.from;
+    li.append(from, document.createTextNode(line.text));
+    list.append(li);
+  }
+  while (list.children.length > shown) list.firstElementChild?.remove();
+}

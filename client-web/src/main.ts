@@ -43,6 +43,7 @@ function play(name: string, session: string | null, tv: boolean, sounds: Sounds,
     if (code) void showInvite(code);
   });
   $("invite-copy").addEventListener("click", () => void copyInvite());
+  wireChat(game);
   $("invite-close").addEventListener("click", () => ($("invite").hidden = true));
   $("leave-button").addEventListener("click", () => {
     const code = game.sessionCode();
@@ -56,6 +57,39 @@ function play(name: string, session: string | null, tv: boolean, sounds: Sounds,
     inspect: () => game.inspect(),
     simulateNetworkDrop: (outageMs?: number) => game.connection.simulateDrop(outageMs),
   };
+}
+
+/**
+ * The chat box: Enter (or the chat button) opens it, Enter sends, Esc closes. While it
+ * is open the arrow and WASD keys type, they do not steer (see `input.ts`).
+ */
+function wireChat(game: Game): void {
+  const form = $("chat-form");
+  const input = $("chat-input") as HTMLInputElement;
+  const open = () => {
+    form.hidden = false;
+    input.focus();
+  };
+  const close = () => {
+    input.value = "";
+    form.hidden = true;
+    input.blur();
+  };
+  $("chat-open").addEventListener("click", open);
+  window.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.target as HTMLElement).tagName !== "INPUT" && !$("game").hidden) {
+      e.preventDefault();
+      open();
+    }
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") close();
+  });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    game.sayInChat(input.value);
+    close();
+  });
 }
 
 function start(): void {

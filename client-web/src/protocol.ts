@@ -80,6 +80,8 @@ export type GameEvent =
 export interface PairCode { code: string; expires_in_s: number; lan_url: string | null }
 export interface Paired { player: EntityId; name: string; session: string; tick_hz: number; score: number; round: RoundState; tick: Tick }
 export interface Feed { tick: Tick; score: number; round: RoundState; events: GameEvent[] }
+/** One line of chat: plain text, to be shown as text, never as markup. */
+export interface ChatLine { from: string; text: string }
 
 export type ServerMessage =
   | { Welcome: Welcome }
@@ -90,7 +92,8 @@ export type ServerMessage =
   | { Paired: Paired }
   | { PairRefused: { reason: string } }
   | { Feed: Feed }
-  | { Controller: { attached: boolean } };
+  | { Controller: { attached: boolean } }
+  | { Chat: { lines: ChatLine[] } };
 
 export type ClientMessage =
   | { Hello: { name: string; session: string | null; role: Role; reconnect: string | null } }
@@ -98,7 +101,8 @@ export type ClientMessage =
   | { Ping: { client_time: number } }
   | "RequestPairCode"
   | "Leave"
-  | { Pair: { code: string } };
+  | { Pair: { code: string } }
+  | { Chat: { text: string } };
 
 /** A frame that is not a valid server message. */
 export class ProtocolError extends Error {}
@@ -204,6 +208,7 @@ const serverMessage = variants<ServerMessage>({
   PairRefused: struct({ reason: str }),
   Feed: struct<Feed>({ tick: int, score: int, round: roundState, events: list(gameEvent) }),
   Controller: struct({ attached: bool }),
+  Chat: struct({ lines: list(struct<ChatLine>({ from: str, text: str })) }),
 });
 
 /** Decodes one binary frame from the server. Throws ProtocolError if it is not valid. */
@@ -222,6 +227,7 @@ export function encodeClient(message: ClientMessage): Uint8Array {
   // A variant without fields is just its name.
   if (message === "RequestPairCode" || message === "Leave") return encode(message);
   if ("Pair" in message) return encode({ Pair: [message.Pair.code] });
+  if ("Chat" in message) return encode({ Chat: [message.Chat.text] });
   if ("Hello" in message) {
 
     const { name, session, role, reconnect } = message.Hello;

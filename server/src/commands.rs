@@ -84,6 +84,15 @@ pub enum Command {
         /// The controller.
         request: ControllerRequest,
     },
+    /// A page or spectator says a chat line.
+    Say {
+        /// The connection.
+        conn: ConnId,
+        /// Its session.
+        session: String,
+        /// The line, as sent.
+        text: String,
+    },
     /// The operator closes a session: every connection closed with 4005.
     CloseSession {
         /// Its code.

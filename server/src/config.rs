@@ -33,8 +33,18 @@ pub struct Tunables {
     pub network: NetworkTunables,
     /// Phone controllers.
     pub controllers: ControllerTunables,
+    /// Chat in a session.
+    pub chat: ChatTunables,
     /// What a client may do, and how much.
     pub limits: LimitTunables,
+}
+
+/// Chat in a session.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatTunables {
+    /// Words masked with asterisks wherever they appear in a line, ignoring case.
+    pub masked_words: Vec<String>,
 }
 
 /// What a client may do, and how much.

@@ -8,6 +8,7 @@
 //! pool's threads beside it; only a joining player's `Welcome` is encoded for that
 //! player alone. Who joins and leaves is [`roster`]'s part.
 
+mod chat;
 mod report;
 mod roster;
 
@@ -15,7 +16,9 @@ use std::borrow::Cow;
 use std::ops::AddAssign;
 use std::sync::Arc;
 
-use arena_shared::protocol::{EntityId, Feed, GameEvent, ServerMessage, Snapshot, Tick, Welcome};
+use arena_shared::protocol::{
+    ChatLine, EntityId, Feed, GameEvent, ServerMessage, Snapshot, Tick, Welcome,
+};
 use bytes::{Bytes, BytesMut};
 
 use crate::commands::ConnId;
@@ -95,6 +98,10 @@ pub struct Session {
     round_ms: i64,
     /// What the admin page is told: see [`report`].
     watch: report::Watch,
+    /// The last chat lines, oldest first.
+    chat: std::collections::VecDeque<ChatLine>,
+    /// Words masked in chat lines.
+    masked_words: Vec<String>,
 }
 
 /// The least bound on a socket's unsent bytes: below it, a client's own receive buffer
@@ -132,6 +139,8 @@ impl Session {
             results: ResultsSink::default(),
             round_ms: (f64::from(tunables.round.length_s) * 1000.0) as i64,
             watch: report::Watch::default(),
+            chat: std::collections::VecDeque::new(),
+            masked_words: tunables.chat.masked_words.clone(),
         }
     }
 
@@ -354,6 +363,16 @@ impl Session {
         self.snapshot
             .away
             .extend(self.dormant.iter().map(|d| d.player));
+        let joining = self.members.iter().any(|m| {
+            matches!(
+                m.kind,
+                Kind::Viewer {
+                    welcomed: false,
+                    ..
+                }
+            )
+        });
+        let chat_history = if joining { self.chat_history() } else { None };
         let mut shared: Option<Bytes> = None;
         let mut resyncs = 0;
         let mut bytes = 0;
@@ -381,6 +400,9 @@ impl Session {
                 });
                 if let Some(frame) = encode(&mut self.encoder, &welcome) {
                     member.outbox.offer(Outgoing::Frame(frame));
+                }
+                if let Some(history) = &chat_history {
+                    member.outbox.offer(Outgoing::Frame(history.clone()));
                 }
                 *welcomed = true;
             } else if member.outbox.wants_snapshot() {

@@ -160,6 +160,20 @@ impl Sessions {
         self.send(worker, Command::Join(request));
     }
 
+    /// Hands a chat line from `conn` to its session's worker.
+    pub fn say(&self, conn: ConnId, session: &str, text: String) {
+        if let Some(worker) = self.owner(session) {
+            self.send(
+                worker,
+                Command::Say {
+                    conn,
+                    session: session.to_owned(),
+                    text,
+                },
+            );
+        }
+    }
+
     /// Asks the session's worker to close it (the operator's order); false if no such
     /// session is live.
     pub fn close_session(&self, session: &str) -> bool {

@@ -23,6 +23,7 @@ pub struct Stats {
     max_tick_ns: AtomicU64,
     deltas_dropped: AtomicU64,
     resyncs: AtomicU64,
+    chat_dropped: AtomicU64,
     metrics: Handles,
     /// Each tick worker's figures and labelled metrics, made on its first tick.
     workers: Mutex<Vec<WorkerStats>>,
@@ -93,6 +94,7 @@ impl Default for Stats {
             max_tick_ns: AtomicU64::new(0),
             deltas_dropped: AtomicU64::new(0),
             resyncs: AtomicU64::new(0),
+            chat_dropped: AtomicU64::new(0),
             metrics: Handles::new(),
             workers: Mutex::default(),
             monitor: Monitor::default(),
@@ -188,6 +190,17 @@ impl Stats {
     /// The admin page's figures.
     pub fn monitor(&self) -> &Monitor {
         &self.monitor
+    }
+
+    /// A chat line was dropped by the connection's chat rate limit.
+    pub fn chat_dropped(&self) {
+        self.chat_dropped.fetch_add(1, Relaxed);
+        self.metrics.chat_dropped.increment(1);
+    }
+
+    /// Chat lines dropped since start.
+    pub fn chat_lines_dropped(&self) -> u64 {
+        self.chat_dropped.load(Relaxed)
     }
 
     /// A message was dropped by the connection's rate limit.

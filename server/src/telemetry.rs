@@ -103,6 +103,10 @@ fn describe() {
         "Messages dropped by a connection's rate limit."
     );
     describe_counter!(
+        "arena_chat_dropped_total",
+        "Chat lines dropped by a connection's chat rate limit (1 a second, 3 in a burst)."
+    );
+    describe_counter!(
         "arena_protocol_errors_total",
         "Connections refused or closed for bad input or over a limit, by kind."
     );
@@ -119,6 +123,7 @@ pub(crate) struct Handles {
     pub(crate) resyncs: Counter,
     pub(crate) inputs: Counter,
     pub(crate) inputs_dropped: Counter,
+    pub(crate) chat_dropped: Counter,
 }
 
 impl Handles {
@@ -132,6 +137,7 @@ impl Handles {
             resyncs: metrics::counter!("arena_resyncs_total"),
             inputs: metrics::counter!("arena_inputs_received_total"),
             inputs_dropped: metrics::counter!("arena_inputs_dropped_total"),
+            chat_dropped: metrics::counter!("arena_chat_dropped_total"),
         }
     }
 }

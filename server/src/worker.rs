@@ -213,6 +213,15 @@ impl Worker {
             }
             Command::RequestPairCode { conn, session } => self.issue_code(conn, session),
             Command::AttachController { session, request } => self.attach(&session, request),
+            Command::Say {
+                conn,
+                session,
+                text,
+            } => {
+                if let Some(session) = self.sessions.get_mut(&session) {
+                    session.say(conn, &text);
+                }
+            }
             Command::CloseSession { session } => {
                 if let Some(session) = self.sessions.get_mut(&session) {
                     let reason = "the operator closed this session";

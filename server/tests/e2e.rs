@@ -4,6 +4,7 @@
 mod e2e {
     mod admin;
     mod bad_input;
+    mod chat;
     mod common;
     mod controllers;
     mod faults;

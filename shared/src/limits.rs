@@ -8,10 +8,17 @@
 /// clear HTTP error instead of decoding garbage.
 pub const SUBPROTOCOL: &str = "arena.v2";
 
-/// The largest client message the server accepts, in bytes. Client messages are tiny
-/// (a `Move` is under 10 bytes, a `Hello` under 60), so anything bigger is abuse or a
-/// bug and is answered with close code 1009.
-pub const MAX_CLIENT_MESSAGE_BYTES: usize = 256;
+/// The largest client message the server accepts, in bytes. Client messages are small
+/// (a `Move` is under 10 bytes, a `Hello` under 60, a chat line of 200 characters at
+/// most 800 bytes of UTF-8), so anything bigger is abuse or a bug and is answered with
+/// close code 1009.
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 1024;
+
+/// The longest chat line, in characters: longer lines are cut.
+pub const MAX_CHAT_CHARS: usize = 200;
+
+/// Chat lines a session keeps, and sends a connection that joins.
+pub const CHAT_HISTORY: usize = 50;
 
 /// The longest display name, in characters.
 pub const MAX_NAME_CHARS: usize = 24;

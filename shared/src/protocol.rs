@@ -10,12 +10,14 @@
 //! delta or a snapshot straight from its own buffers, while a client decodes into owned
 //! values of the very same types.
 
+mod chat;
 mod controller;
 
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+pub use chat::{ChatLine, ChatLines, Say};
 pub use controller::{ControllerStatus, Feed, PairCode, PairRefused, Paired};
 
 /// A simulation step number. It starts at 1 and wraps after `u32::MAX`, which at 30 Hz
@@ -76,6 +78,8 @@ pub enum ClientMessage {
     /// at once instead of waiting out the reconnect grace period. A close frame with
     /// code 1000 or 1001 means the same.
     Leave,
+    /// Say a line to everyone in the session (a joined page or spectator only).
+    Chat(Say),
 }
 
 /// A controller presents its pairing code.
@@ -146,6 +150,8 @@ pub enum ServerMessage<'a> {
     Feed(Feed),
     /// To a game page: a phone controller started or stopped steering its player.
     Controller(ControllerStatus),
+    /// To everyone in a session, phones included: chat lines.
+    Chat(ChatLines),
 }
 
 /// The answer to a `Hello`.

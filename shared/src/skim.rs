@@ -49,6 +49,8 @@ pub enum Skim {
         /// The ping's value.
         client_time: u32,
     },
+    /// Chat lines: nothing a bot reads.
+    Chat,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +59,7 @@ enum Message {
     Snapshot(SnapshotHead),
     Delta(DeltaHead),
     Pong(PongHead),
+    Chat(IgnoredAny),
 }
 
 #[derive(Deserialize)]
@@ -123,6 +126,7 @@ pub fn skim_server(frame: &[u8]) -> Result<Skim, DecodeError> {
         Message::Pong(p) => Skim::Pong {
             client_time: p.client_time,
         },
+        Message::Chat(_) => Skim::Chat,
     })
 }
 

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use arena_shared::codec::{decode_client, encode_client, encode_server};
 use arena_shared::protocol::{
     Ack, ClientMessage, Delta, EntityId, EntityKind, EntityState, GameEvent, Hello, Move, Pair,
-    Ping, Role, Score, ServerMessage, Spawn, Tick,
+    Ping, Role, Say, Score, ServerMessage, Spawn, Tick,
 };
 use arena_shared::skim::{Skim, skim_server};
 use proptest::prelude::*;
@@ -38,6 +38,7 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         Just(ClientMessage::RequestPairCode),
         Just(ClientMessage::Leave),
         "[A-Z2-9]{6}".prop_map(|code| ClientMessage::Pair(Pair { code })),
+        ".{0,200}".prop_map(|text| ClientMessage::Chat(Say { text })),
     ]
 }
 

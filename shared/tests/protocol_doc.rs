@@ -124,6 +124,22 @@ fn moving_delta(n: u32) -> Delta {
     }
 }
 
+/// The example chat line, as a client says it and as everyone reads it.
+fn say() -> ClientMessage {
+    ClientMessage::Chat(Say {
+        text: "nice ram".into(),
+    })
+}
+
+fn chat_lines() -> ServerMessage<'static> {
+    ServerMessage::Chat(ChatLines {
+        lines: vec![ChatLine {
+            from: "ada".into(),
+            text: "nice ram".into(),
+        }],
+    })
+}
+
 fn expected_blocks() -> Vec<(&'static str, String)> {
     let snapshot = snapshot();
     let mut blocks = vec![
@@ -160,6 +176,11 @@ fn expected_blocks() -> Vec<(&'static str, String)> {
             "Leave",
             hex_block(&encode_client(&ClientMessage::Leave).expect("encodes")),
         ),
+        (
+            "Chat (client)",
+            hex_block(&encode_client(&say()).expect("encodes")),
+        ),
+        ("Chat (server)", hex_block(&server(&chat_lines()))),
         ("Welcome", hex_block(&server(&welcome(&snapshot)))),
         (
             "Snapshot",
@@ -455,6 +476,7 @@ fn golden_samples() -> Vec<serde_json::Value> {
             "Controller",
             ServerMessage::Controller(ControllerStatus { attached: true }),
         ),
+        ("Chat", chat_lines()),
     ];
     let client_messages: Vec<(&str, ClientMessage)> = vec![
         (
@@ -511,6 +533,7 @@ fn golden_samples() -> Vec<serde_json::Value> {
         ),
         ("RequestPairCode", ClientMessage::RequestPairCode),
         ("Leave", ClientMessage::Leave),
+        ("Chat", say()),
         (
             "Pair",
             ClientMessage::Pair(Pair {

@@ -34,6 +34,9 @@ struct Args {
     /// How often each bot turns to a new random direction (one turn in ten is a stop).
     #[arg(long, default_value = "250ms", value_parser = humantime::parse_duration)]
     move_every: Duration,
+    /// Have each bot say a chat line this often (by default bots never chat).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    chat_every: Option<Duration>,
     /// Worker threads for the bots. They share the machine with the server; two keep
     /// the bots' own reading from adding to the latency they measure.
     #[arg(long, default_value_t = 2)]
@@ -95,6 +98,7 @@ fn main() -> anyhow::Result<()> {
             session: (!args.session.is_empty()).then(|| args.session.clone()),
             sessions: args.sessions.max(1),
             move_every: args.move_every,
+            chat_every: args.chat_every,
             seed: args.seed,
             progress: !args.json,
             idle: args.idle,

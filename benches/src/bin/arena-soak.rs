@@ -100,6 +100,7 @@ fn soak(args: &Args, addr: SocketAddr) -> anyhow::Result<()> {
                 session: Some(format!("soak{}", wave % 3)),
                 sessions: 1,
                 move_every: Duration::from_millis(250),
+                chat_every: None,
                 seed: wave,
                 progress: false,
                 idle: false,

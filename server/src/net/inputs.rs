@@ -26,6 +26,7 @@ pub(super) async fn read_inputs(
     let refuse = |why: &str| End::Refuse(close_code::POLICY_VIOLATION, why.to_owned());
     let state = connection.state.clone();
     let mut rate = RateLimit::new(state.0.limits.messages_per_s);
+    let mut chat = ChatRate::default();
     loop {
         let message = connection.next_message().await;
         if message.is_ok() {
@@ -73,9 +74,53 @@ pub(super) async fn read_inputs(
                 _ => return refuse("only a player's page can ask for a pairing code"),
             },
             Ok(ClientMessage::Leave) => return End::Leaving,
+            Ok(ClientMessage::Chat(say)) => match who {
+                Who::Page { session, .. } => {
+                    if chat.admit(std::time::Instant::now()) {
+                        state.0.sessions.say(connection.id, session, say.text);
+                    } else {
+                        state.0.stats.chat_dropped();
+                    }
+                }
+                Who::Controller => return refuse("a phone controller cannot chat"),
+            },
             Ok(ClientMessage::Hello(_) | ClientMessage::Pair(_)) => {
                 return refuse("already joined: Hello or Pair is sent once");
             }
+        }
+    }
+}
+
+/// Chat lines a connection may say: one a second, with a burst of three (a token
+/// bucket); the excess is dropped and counted, the connection kept.
+struct ChatRate {
+    tokens: f64,
+    at: Option<std::time::Instant>,
+}
+
+/// Lines a connection may say at once after a quiet while.
+const CHAT_BURST: f64 = 3.0;
+
+impl Default for ChatRate {
+    fn default() -> ChatRate {
+        ChatRate {
+            tokens: CHAT_BURST,
+            at: None,
+        }
+    }
+}
+
+impl ChatRate {
+    fn admit(&mut self, now: std::time::Instant) -> bool {
+        if let Some(at) = self.at {
+            self.tokens = (self.tokens + now.duration_since(at).as_secs_f64()).min(CHAT_BURST);
+        }
+        self.at = Some(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
         }
     }
 }
@@ -129,6 +174,22 @@ impl RateLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chat_is_one_line_a_second_with_a_burst_of_three() {
+        let start = std::time::Instant::now();
+        let mut chat = ChatRate::default();
+        let burst: Vec<bool> = (0..5).map(|_| chat.admit(start)).collect();
+        assert_eq!(burst, [true, true, true, false, false]);
+        assert!(
+            !chat.admit(start + Duration::from_millis(500)),
+            "half a second: not yet"
+        );
+        assert!(
+            chat.admit(start + Duration::from_millis(1001)),
+            "a second later: one more"
+        );
+    }
 
     #[test]
     fn a_flood_is_dropped_then_closed_and_a_new_second_starts_afresh() {

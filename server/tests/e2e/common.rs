@@ -147,6 +147,8 @@ pub(crate) struct Client {
     pub(crate) gaps: u64,
     /// Snapshots received after the Welcome.
     pub(crate) snapshots: u64,
+    /// Chat lines received, oldest first.
+    pub(crate) chat: Vec<arena_shared::protocol::ChatLine>,
     seq: u32,
 }
 
@@ -227,6 +229,7 @@ impl Client {
             deltas: 0,
             gaps: 0,
             snapshots: 0,
+            chat: Vec::new(),
             seq: 0,
         };
         client
@@ -355,6 +358,7 @@ impl Client {
                 self.snapshots += 1;
                 self.mirror.reset(snapshot);
             }
+            ServerMessage::Chat(chat) => self.chat.extend(chat.lines.iter().cloned()),
             _ => {}
         }
         Incoming::Message(message)
