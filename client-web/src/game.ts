@@ -13,7 +13,7 @@ import { Steering } from "./input";
 import { drawQr, onLoopback, shareOrigin } from "./invite";
 import { $, socketUrl } from "./page";
 import { Predictor } from "./prediction";
-import { POS_SCALE, directionToWire, type Delta, type GameEvent, type Role, type ServerMessage } from "./protocol";
+import { POS_SCALE, directionToWire, type Delta, type GameEvent, type Role, type ServerMessage, type Welcome } from "./protocol";
 import { Renderer, colorOf, type Body } from "./render";
 import { World } from "./world";
 
@@ -167,7 +167,7 @@ export class Game {
     }
   }
 
-  private onWelcome(w: Extract<ServerMessage, { Welcome: unknown }>["Welcome"], now: number): void {
+  private onWelcome(w: Welcome, now: number): void {
     const cameBack = this.token !== null;
     this.tickMs = 1000 / w.tick_hz;
     this.world = new World(w.arena, w.tick_hz, Math.max(1, Math.round(w.tick_hz / w.send_hz)));

@@ -143,9 +143,7 @@ impl Monitor {
 
     /// Keeps a protocol refusal (the last few only).
     pub fn refused(&self, kind: &'static str, address: String) {
-        let at_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let at_ms = crate::results::unix_ms();
         let mut refusals = self.refusals.lock();
         if refusals.len() == REFUSALS_KEPT {
             refusals.pop_front();

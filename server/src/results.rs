@@ -24,6 +24,13 @@ pub use leaderboard::{Leaderboard, Period, RecentRound, Standing, Standings};
 /// The database file inside the data directory.
 const FILE: &str = "results.sqlite3";
 
+/// Milliseconds since the Unix epoch: how rounds, refusals and periods are dated.
+pub fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// A finished round, as a session reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoundResult {

@@ -278,9 +278,7 @@ impl Session {
             if scores.is_empty() {
                 continue;
             }
-            let ended_at_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            let ended_at_ms = crate::results::unix_ms();
             let players = scores
                 .iter()
                 .map(|s| PlayerResult {

@@ -333,10 +333,11 @@ impl Simulation {
     /// Whether a player in the game goes by `name` (ignoring case): two players who
     /// look alike on the scoreboard are one too many.
     pub fn name_taken(&mut self, name: &str) -> bool {
+        let wanted = name.to_lowercase();
         let mut players = self.world.query::<&Player>();
         players
             .iter(&self.world)
-            .any(|p| p.name.to_lowercase() == name.to_lowercase())
+            .any(|p| p.name.to_lowercase() == wanted)
     }
 
     /// Where the round stands.

@@ -140,10 +140,7 @@ fn validate_hello(hello: &Hello) -> Result<(), DecodeError> {
                 reason: "longer than 16 characters",
             });
         }
-        if !code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        if !code.chars().all(crate::limits::is_session_code_char) {
             return Err(DecodeError::Invalid {
                 field: "session",
                 reason: "only letters, digits, '-' and '_' are allowed",

@@ -31,9 +31,12 @@ pub const MAX_SESSION_CODE_CHARS: usize = 16;
 pub fn is_session_code(code: &str) -> bool {
     !code.is_empty()
         && code.chars().count() <= MAX_SESSION_CODE_CHARS
-        && code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && code.chars().all(is_session_code_char)
+}
+
+/// A character a session code may hold: a letter, a digit, `-` or `_`.
+pub fn is_session_code_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
 /// The session a `Hello` without a code (or with an empty one) joins.

@@ -126,6 +126,14 @@ export async function ram(page, me, them, done) {
   return done();
 }
 
+/** The phone `page`'s motion sensor, held level: a function that tilts it (degrees). */
+export async function motionSensor(page) {
+  const sensor = await page.context().newCDPSession(page);
+  const tilt = (gamma, beta = 0) => sensor.send("DeviceOrientation.setDeviceOrientationOverride", { alpha: 0, beta, gamma });
+  await tilt(0);
+  return tilt;
+}
+
 /** Whether any two of the drawn name boxes overlap. */
 export const anyOverlap = (boxes) =>
   boxes.some((a, i) => boxes.some((b, j) => j > i && a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h));

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { artifacts, body, inspect, start } from "./common.mjs";
+import { artifacts, body, inspect, motionSensor, start } from "./common.mjs";
 
 let arena;
 before(async () => (arena = await start()));
@@ -29,9 +29,7 @@ test("a phone pairs by code and steers its player by tilting", { timeout: 60_000
   await game.screenshot({ path: join(artifacts, "game-pairing-code.png") });
 
   const phone = await arena.page("phone", PHONE);
-  const sensor = await phone.context().newCDPSession(phone);
-  const tilt = (gamma, beta = 0) => sensor.send("DeviceOrientation.setDeviceOrientationOverride", { alpha: 0, beta, gamma });
-  await tilt(0);
+  const tilt = await motionSensor(phone);
   await phone.goto(`${arena.baseUrl}/controller?c=${code}`);
   assert.equal(await phone.inputValue("#code"), code, "the QR link fills in the code");
   await phone.click("#start");

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { artifacts, body, connected, inspect, start } from "./common.mjs";
+import { artifacts, body, connected, inspect, motionSensor, start } from "./common.mjs";
 
 let arena;
 before(async () => (arena = await start()));
@@ -28,9 +28,7 @@ test("a TV shows the party and a phone joins from its QR code", { timeout: 60_00
 
   // A phone follows the QR code's link, names itself, and tilts.
   const phone = await arena.page("party-phone", { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  const sensor = await phone.context().newCDPSession(phone);
-  const tilt = (gamma) => sensor.send("DeviceOrientation.setDeviceOrientationOverride", { alpha: 0, beta: 0, gamma });
-  await tilt(0);
+  const tilt = await motionSensor(phone);
   await phone.goto(link);
   assert.equal(await phone.isVisible("#code"), false, "no pairing code to type");
   await phone.fill("#name", "gil");

@@ -42,9 +42,7 @@ pub(super) async fn api(
         let why = format!("results are not kept: {}", state.0.site.results_status);
         return (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response();
     };
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now_ms = crate::results::unix_ms();
     let read =
         tokio::task::spawn_blocking(move || board.read(period, session.as_deref(), now_ms)).await;
     match read {

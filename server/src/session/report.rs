@@ -38,6 +38,15 @@ impl Session {
     pub fn report(&mut self, worker: usize) -> SessionReport {
         let mut players = Vec::new();
         let (mut spectators, mut controllers, mut owed) = (0, 0, 0);
+        // Phones are few: look each player up among them, not among every member.
+        let steered: Vec<_> = self
+            .members
+            .iter()
+            .filter_map(|m| match m.kind {
+                Kind::Controller { player, .. } => Some(player),
+                Kind::Viewer { .. } => None,
+            })
+            .collect();
         for member in &self.members {
             match &member.kind {
                 Kind::Viewer {
@@ -45,10 +54,7 @@ impl Session {
                     input,
                     ..
                 } => {
-                    let controller = self.members.iter().any(
-                        |m| matches!(m.kind, Kind::Controller { player, .. } if player == *id),
-                    );
-                    let mut report = self.player_report(*id, true, controller);
+                    let mut report = self.player_report(*id, true, steered.contains(id));
                     let us = input.round_trip_us();
                     report.ping_ms = (us > 0).then(|| f64::from(us) / 1000.0);
                     players.push(report);
