@@ -15,6 +15,7 @@
 //! - [`link`]: a connection's socket, written straight from a tick worker.
 //! - [`outbox`]: the game's side of a connection and the slow-client policy.
 //! - [`commands`]: what a connection's task asks of the worker of its session.
+//! - [`checkpoint`]: a session at one tick, as a cluster node writes it to Redis.
 //!
 //! The game side:
 //! - [`pairing`]: one-time codes that make a phone the controller of a player.
@@ -34,6 +35,7 @@
 pub mod config;
 pub mod sim;
 
+pub mod checkpoint;
 pub mod commands;
 pub mod frame;
 pub mod input_slot;

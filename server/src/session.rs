@@ -9,6 +9,7 @@
 //! player alone. Who joins and leaves is [`roster`]'s part.
 
 mod chat;
+mod checkpoint;
 mod report;
 mod roster;
 
@@ -122,9 +123,14 @@ const ENCODER_CAPACITY: usize = 64 * 1024;
 impl Session {
     /// A new session with a fresh game.
     pub fn new(code: String, tunables: &Tunables, seed: u64) -> Session {
+        Session::playing(code, tunables, Simulation::new(tunables, seed))
+    }
+
+    /// A session of `sim`, nobody in it yet.
+    fn playing(code: String, tunables: &Tunables, sim: Simulation) -> Session {
         Session {
             code,
-            sim: Simulation::new(tunables, seed),
+            sim,
             members: Vec::new(),
             max_players: tunables.players.max_per_session,
             tick_hz: tunables.tick_hz,

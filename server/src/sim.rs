@@ -8,6 +8,7 @@ mod broad_phase;
 mod collision;
 mod movement;
 mod replication;
+mod restore;
 mod round;
 mod spawn;
 mod state;
@@ -94,28 +95,28 @@ impl Simulation {
             let id = EntityId(n + 1);
             let at = spawn::free_spot(&mut rng, &rules, rules.ball_radius, placed.iter().copied());
             placed.push((at, rules.ball_radius));
-            let entity = world
-                .spawn((
-                    NetId(id),
-                    Position(at),
-                    Velocity(spawn::ball_velocity(&mut rng, &rules)),
-                    Body {
-                        radius: rules.ball_radius,
-                        inv_mass: BALL_INV_MASS,
-                    },
-                    Ball,
-                    Replica::default(),
-                ))
-                .id();
+            let velocity = spawn::ball_velocity(&mut rng, &rules);
+            let entity = world.spawn(ball(id, at, velocity, &rules)).id();
             index.insert(id, entity);
         }
-
         world.insert_resource(Clock::default());
-        world.insert_resource(rules);
         world.insert_resource(round);
         world.insert_resource(events);
         world.insert_resource(SimRng(rng));
         world.insert_resource(Contacts::default());
+        Simulation::assemble(world, rules, index, 0, tunables.balls.count + 1)
+    }
+
+    /// Adds what every game has to a world whose bodies, clock, round, events, random
+    /// generator and contacts are in place: the rules, the outbound delta, the schedule.
+    fn assemble(
+        mut world: World,
+        rules: Rules,
+        index: HashMap<EntityId, Entity>,
+        players: usize,
+        next_id: u32,
+    ) -> Simulation {
+        world.insert_resource(rules);
         world.insert_resource(Outbound::default());
 
         let mut schedule = Schedule::new(TickSchedule);
@@ -151,8 +152,8 @@ impl Simulation {
             world,
             schedule,
             index,
-            players: 0,
-            next_id: tunables.balls.count + 1,
+            players,
+            next_id,
             snapshot_query,
         }
     }
@@ -210,22 +211,7 @@ impl Simulation {
         };
         let entity = self
             .world
-            .spawn((
-                NetId(id),
-                Position(at),
-                Velocity::default(),
-                Body {
-                    radius: rules.player_radius,
-                    inv_mass: PLAYER_INV_MASS,
-                },
-                Player {
-                    name: name.to_owned(),
-                },
-                Steering::default(),
-                Score::default(),
-                Motion::default(),
-                Replica::default(),
-            ))
+            .spawn(player(id, name, at, Vec2::ZERO, 0, &rules))
             .id();
         self.index.insert(id, entity);
         self.players += 1;
@@ -355,6 +341,48 @@ impl Simulation {
         replication::write_snapshot(&mut self.world, &mut self.snapshot_query, out);
         out.round = self.round_state();
     }
+}
+
+/// A ball's components.
+fn ball(id: EntityId, at: Vec2, velocity: Vec2, rules: &Rules) -> impl Bundle + use<> {
+    (
+        NetId(id),
+        Position(at),
+        Velocity(velocity),
+        Body {
+            radius: rules.ball_radius,
+            inv_mass: BALL_INV_MASS,
+        },
+        Ball,
+        Replica::default(),
+    )
+}
+
+/// A player's components.
+fn player(
+    id: EntityId,
+    name: &str,
+    at: Vec2,
+    velocity: Vec2,
+    score: u32,
+    rules: &Rules,
+) -> impl Bundle + use<> {
+    (
+        NetId(id),
+        Position(at),
+        Velocity(velocity),
+        Body {
+            radius: rules.player_radius,
+            inv_mass: PLAYER_INV_MASS,
+        },
+        Player {
+            name: name.to_owned(),
+        },
+        Steering::default(),
+        Score(score),
+        Motion::default(),
+        Replica::default(),
+    )
 }
 
 #[cfg(test)]

@@ -67,4 +67,14 @@ pub mod close_code {
     pub const SESSION_CLOSED: u16 = 4005;
     /// The operator kicked this player out (from `/admin`).
     pub const KICKED: u16 = 4006;
+    /// Cluster mode: another node owns this session (or takes it over). The close
+    /// reason is the WebSocket URL to reconnect to, with the same first message.
+    pub const MOVED: u16 = 4007;
+    /// Cluster mode: the session directory (Redis) cannot be reached to place a session
+    /// this node does not run; try again shortly.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
 }
+
+/// The longest public URL a cluster node may have: it travels as a close reason
+/// (`close_code::MOVED`), which a WebSocket close frame limits to 123 bytes.
+pub const MAX_NODE_URL_BYTES: usize = 120;

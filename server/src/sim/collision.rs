@@ -48,6 +48,23 @@ pub(crate) struct Contacts {
     grid: UniformGrid,
 }
 
+impl Contacts {
+    /// The id pairs in contact at the last tick, sorted: contacts already scored.
+    pub(crate) fn touching(&self) -> &[(EntityId, EntityId)] {
+        &self.previous
+    }
+
+    /// Contacts resumed from a checkpoint: these pairs, already scored, score no more
+    /// until they part.
+    pub(crate) fn resumed(mut touching: Vec<(EntityId, EntityId)>) -> Contacts {
+        touching.sort_unstable();
+        Contacts {
+            previous: touching,
+            ..Contacts::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Dense {
     entity: Entity,

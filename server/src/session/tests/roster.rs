@@ -327,3 +327,63 @@ fn two_players_never_share_a_name() {
         "the suffix fits the limit"
     );
 }
+
+#[test]
+fn a_session_resumed_from_its_checkpoint_takes_its_players_back_by_their_tokens() {
+    let overrides = "[balls]\ncount = 5\n[sessions]\nreconnect_grace_s = 5\n";
+    let mut session = Session::new("t".into(), &tunables(overrides), 1);
+    let (mut player, input) = join(&mut session, 1, Role::Player, ROOMY);
+    session.tick(&FanoutPool::inline());
+    let (me, token) = welcome(&mut player);
+    input.store(Move {
+        seq: 1,
+        dx: 127,
+        dy: 0,
+    });
+    for _ in 0..20 {
+        session.tick(&FanoutPool::inline());
+    }
+    session.say(1, "before the move");
+    let saved = session.checkpoint();
+    let bytes = saved.encode().expect("a checkpoint encodes");
+    let saved = crate::checkpoint::Checkpoint::decode(&bytes).expect("and decodes");
+
+    // On another node: the same session, its player a ghost until it comes back.
+    let mut resumed = Session::resume(&tunables(overrides), &saved);
+    assert_eq!(resumed.code(), "t");
+    let (mut back, _) = reconnecting(&mut resumed, 7, &token);
+    resumed.tick(&FanoutPool::inline());
+    let messages = decoded(&mut back);
+    let Some(ServerMessage::Welcome(welcome)) = messages.first() else {
+        panic!("a Welcome first: {messages:?}");
+    };
+    assert!(
+        welcome.resumed,
+        "the token of the old node takes the player back"
+    );
+    assert_eq!(welcome.you, Some(me), "as the same entity");
+    assert_eq!(
+        welcome.snapshot.tick.0,
+        saved.tick + 1,
+        "from the checkpoint's tick on"
+    );
+    assert_eq!(
+        welcome.snapshot.states.len(),
+        6,
+        "five balls and the player"
+    );
+    assert!(
+        messages.iter().any(|m| matches!(m, ServerMessage::Chat(c) if c.lines.iter().any(|l| l.text == "before the move"))),
+        "the chat came along: {messages:?}"
+    );
+    let now = resumed.checkpoint();
+    assert_eq!(now.players.len(), 1);
+    assert_eq!(
+        (now.players[0].id, now.players[0].score),
+        (me.0, saved.players[0].score)
+    );
+    assert_ne!(
+        now.players[0].token, token,
+        "a fresh token for the new connection"
+    );
+}
