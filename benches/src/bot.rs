@@ -20,6 +20,7 @@ use parking_lot::Mutex;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 
+use crate::target::resolve;
 use crate::wire::{BotSocket, Frame};
 
 /// How long a connection and its handshake may take.
@@ -83,13 +84,23 @@ impl Default for Shared {
     }
 }
 
-/// How every bot of a run behaves.
+/// A server's WebSocket endpoint, resolved.
 #[derive(Debug, Clone)]
-pub struct BotConfig {
-    /// The server.
+pub struct Endpoint {
+    /// Where to connect.
     pub addr: SocketAddr,
     /// The WebSocket URL (for the handshake's request line and Host).
     pub ws_url: String,
+}
+
+/// How every bot of a run behaves.
+#[derive(Debug, Clone)]
+pub struct BotConfig {
+    /// Where bots connect: bot `i` starts at entry `i mod n` and moves to the next one
+    /// when a connection fails (a cluster's nodes, when one dies).
+    pub entries: Vec<Endpoint>,
+    /// Follow a cluster's redirects (close 4007) to servers that are not loopback.
+    pub allow_remote: bool,
     /// The session to join (`None`: the server's default session).
     pub session: Option<String>,
     /// Sessions to spread the bots over: with more than one, bot `i` joins
@@ -124,6 +135,10 @@ pub struct BotReport {
     pub unexpected_close: Option<String>,
     /// Times it reconnected after losing its connection.
     pub reconnects: u32,
+    /// Times a cluster node sent it to another (close 4007).
+    pub redirects: u32,
+    /// The longest time from a lost connection to the next Welcome.
+    pub longest_outage: Duration,
 }
 
 type Socket = BotSocket;
@@ -145,7 +160,12 @@ enum Ended {
     Refused(String),
     /// The connection was lost (or the server restarted): reconnect, as a player would.
     Lost(String),
+    /// A cluster node sent it to the node that owns its session.
+    Moved(String),
 }
+
+/// Redirects followed in a row without a Welcome before a bot gives up.
+const MAX_REDIRECTS: u32 = 5;
 
 /// Runs bot `index` until `shared.stop`, reconnecting with its token when its
 /// connection is lost, like the browser client does.
@@ -160,12 +180,21 @@ pub async fn run_bot(index: usize, config: Arc<BotConfig>, shared: Arc<Shared>) 
         pending: VecDeque::new(),
         token: None,
         send_every: 1,
+        welcomed_at: None,
+        lost_at: None,
     };
     let mut failed_attempts = 0;
+    let mut entry = index % config.entries.len().max(1);
+    let mut redirect: Option<Endpoint> = None;
+    let mut redirects_in_a_row = 0;
     loop {
+        let endpoint = match &redirect {
+            Some(endpoint) => endpoint.clone(),
+            None => config.entries[entry].clone(),
+        };
         let connected = timeout(
             CONNECT_TIMEOUT,
-            connect(&config, index, bot.token.as_deref()),
+            connect(&config, &endpoint, index, bot.token.as_deref()),
         )
         .await;
         let mut ws = match connected {
@@ -173,13 +202,16 @@ pub async fn run_bot(index: usize, config: Arc<BotConfig>, shared: Arc<Shared>) 
                 failed_attempts = 0;
                 ws
             }
-            // A server restarting is not listening for a moment: keep trying.
+            // A server restarting is not listening for a moment, and a cluster's node
+            // may have died: keep trying, through the next entry point.
             Ok(Err(_)) | Err(_)
                 if bot.token.is_some()
                     && failed_attempts < MAX_RECONNECT_ATTEMPTS
                     && !shared.stop.is_cancelled() =>
             {
                 failed_attempts += 1;
+                redirect = None;
+                entry = (entry + 1) % config.entries.len();
                 tokio::time::sleep(RECONNECT_DELAY * failed_attempts).await;
                 continue;
             }
@@ -201,17 +233,39 @@ pub async fn run_bot(index: usize, config: Arc<BotConfig>, shared: Arc<Shared>) 
             shared.connected.fetch_sub(1, Relaxed);
             return report;
         }
-        let reason = match play(&mut ws, &mut bot, &mut rng, &config, &shared, &mut report).await {
+        bot.welcomed_at = None;
+        let ended = play(&mut ws, &mut bot, &mut rng, &config, &shared, &mut report).await;
+        if bot.welcomed_at.is_some() {
+            redirects_in_a_row = 0;
+        }
+        let reason = match ended {
             Ended::Stopped => return report,
             Ended::Refused(reason) => reason,
+            Ended::Moved(url) if redirects_in_a_row < MAX_REDIRECTS => {
+                match resolve(&url, config.allow_remote).await {
+                    Ok(target) => {
+                        report.redirects += 1;
+                        redirects_in_a_row += 1;
+                        redirect = Some(Endpoint {
+                            addr: target.addr,
+                            ws_url: target.ws_url,
+                        });
+                        continue;
+                    }
+                    Err(err) => format!("a redirect to {url}: {err}"),
+                }
+            }
+            Ended::Moved(url) => format!("redirected {MAX_REDIRECTS} times, last to {url}"),
             Ended::Lost(reason) => {
                 if bot.token.is_some()
                     && report.reconnects < MAX_RECONNECTS
                     && !shared.stop.is_cancelled()
                 {
                     report.reconnects += 1;
+                    bot.lost_at = Some(Instant::now());
                     bot.last_tick = None;
                     bot.pending.clear();
+                    redirect = None;
                     tokio::time::sleep(RECONNECT_DELAY).await;
                     continue;
                 }
@@ -268,6 +322,11 @@ async fn play(
                             if matches!(skim, Skim::Welcome { .. }) && !welcomed {
                                 welcomed = true;
                                 shared.connected.fetch_add(1, Relaxed);
+                                let now = Instant::now();
+                                bot.welcomed_at = Some(now);
+                                if let Some(lost) = bot.lost_at.take() {
+                                    report.longest_outage = report.longest_outage.max(now - lost);
+                                }
                             }
                             bot.take(skim, measuring, report, shared);
                         }
@@ -277,6 +336,13 @@ async fn play(
                 // A server going away (a restart) is worth coming back to; any other
                 // close is the server's decision.
                 Ok(Frame::Close(code, reason)) if code == close_code::GOING_AWAY => {
+                    break Ended::Lost(format!("{code} {reason}"));
+                }
+                Ok(Frame::Close(code, reason)) if code == close_code::MOVED => {
+                    break Ended::Moved(reason);
+                }
+                // A cluster whose directory is away for a moment.
+                Ok(Frame::Close(code, reason)) if code == close_code::TRY_AGAIN_LATER => {
                     break Ended::Lost(format!("{code} {reason}"));
                 }
                 Ok(Frame::Close(code, reason)) => break Ended::Refused(format!("{code} {reason}")),
@@ -327,6 +393,10 @@ struct Bot {
     seq: u32,
     /// Moves sent and not yet acknowledged, oldest first.
     pending: VecDeque<(u32, Instant)>,
+    /// When the last connection was welcomed.
+    welcomed_at: Option<Instant>,
+    /// When the connection was lost, until the next Welcome.
+    lost_at: Option<Instant>,
     /// The last Welcome's reconnect token.
     token: Option<String>,
     /// Ticks from one delta to the next, from the Welcome.
@@ -386,10 +456,11 @@ impl Bot {
 
 async fn connect(
     config: &BotConfig,
+    endpoint: &Endpoint,
     index: usize,
     token: Option<&str>,
 ) -> Result<Socket, Box<dyn std::error::Error + Send + Sync>> {
-    let mut ws = BotSocket::connect(config.addr, &config.ws_url, SUBPROTOCOL).await?;
+    let mut ws = BotSocket::connect(endpoint.addr, &endpoint.ws_url, SUBPROTOCOL).await?;
     if config.idle {
         return Ok(ws);
     }

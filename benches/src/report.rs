@@ -31,6 +31,13 @@ pub struct Report {
     pub unexpected_closes: u64,
     /// Reconnections after a lost connection, all bots (each with its token).
     pub reconnects: u64,
+    /// Redirects to another cluster node followed (close 4007), all bots.
+    #[serde(default)]
+    pub redirects: u64,
+    /// The longest time a bot was without a session, from a lost connection to its
+    /// next Welcome, milliseconds (0 if none was lost).
+    #[serde(default)]
+    pub outage_max_ms: f64,
     /// Up to five distinct reasons connections ended early or failed.
     pub close_reasons: Vec<String>,
     /// Server CPU seconds per second over the window, from its `/metrics`.
@@ -90,6 +97,10 @@ impl Report {
                 ),
             ),
             ("reconnects", format!("{}", self.reconnects)),
+            (
+                "redirects, longest outage",
+                format!("{}, {:.0} ms", self.redirects, self.outage_max_ms),
+            ),
             ("server CPU", opt(self.server_cpu_s_per_s, " s/s")),
             ("server tick p99", opt(self.server_tick_p99_ms, " ms")),
             ("server RSS", opt(self.server_rss_mb, " MiB")),

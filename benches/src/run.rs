@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::time::{Instant, sleep, sleep_until};
 
-use crate::bot::{BotConfig, BotReport, Phase, Shared, run_bot};
+use crate::bot::{BotConfig, BotReport, Endpoint, Phase, Shared, run_bot};
 use crate::report::Report;
 use crate::scrape::{ServerFigures, scrape, tick_quantile};
 use crate::target::Target;
@@ -37,6 +37,11 @@ pub struct RunConfig {
     pub idle: bool,
     /// Read and discard after the Welcome: the floor of a bot's cost per byte.
     pub bare: bool,
+    /// More entry points beside the target (a cluster's other nodes): bots are spread
+    /// over all of them and move to the next when a connection fails.
+    pub also: Vec<Target>,
+    /// Follow redirects to servers that are not loopback.
+    pub allow_remote: bool,
 }
 
 /// How long bots get to close and report after the window.
@@ -46,8 +51,14 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 pub async fn run(target: &Target, config: &RunConfig) -> Report {
     let shared = Arc::new(Shared::new());
     let bot_config = Arc::new(BotConfig {
-        addr: target.addr,
-        ws_url: target.ws_url.clone(),
+        entries: std::iter::once(target)
+            .chain(&config.also)
+            .map(|t| Endpoint {
+                addr: t.addr,
+                ws_url: t.ws_url.clone(),
+            })
+            .collect(),
+        allow_remote: config.allow_remote,
         session: config.session.clone(),
         sessions: config.sessions,
         move_every: config.move_every,
@@ -199,6 +210,11 @@ fn aggregate(
             .filter(|r| !r.connect_failed && r.unexpected_close.is_some())
             .count() as u64,
         reconnects: reports.iter().map(|r| u64::from(r.reconnects)).sum(),
+        redirects: reports.iter().map(|r| u64::from(r.redirects)).sum(),
+        outage_max_ms: reports
+            .iter()
+            .map(|r| r.longest_outage.as_secs_f64() * 1000.0)
+            .fold(0.0, f64::max),
         close_reasons: {
             let mut reasons: Vec<String> = reports
                 .iter()

@@ -60,6 +60,8 @@ fn short_run(clients: usize, session: &str, seed: u64) -> RunConfig {
         progress: false,
         idle: false,
         bare: false,
+        also: Vec::new(),
+        allow_remote: false,
     }
 }
 

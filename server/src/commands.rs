@@ -105,6 +105,25 @@ pub enum Command {
         /// The player.
         player: EntityId,
     },
+    /// Cluster mode: run the session of this checkpoint (taken over from another
+    /// node); the registry has named this worker its owner.
+    Resume(Box<crate::checkpoint::Checkpoint>),
+    /// Cluster mode, shutting down: stop ticking the session and send its checkpoint,
+    /// for another node to take it over.
+    HandOver {
+        /// Its code.
+        session: String,
+        /// Where the checkpoint goes (nothing if the session is gone).
+        reply: oneshot::Sender<Option<crate::checkpoint::Checkpoint>>,
+    },
+    /// Cluster mode: the session runs elsewhere now. Its connections are closed with
+    /// `MOVED` and the URL to reconnect to (or 1001 without one), and it is dropped.
+    Moved {
+        /// Its code.
+        session: String,
+        /// The node's WebSocket URL.
+        url: Option<String>,
+    },
     /// Stop the worker.
     Stop,
 }

@@ -16,6 +16,7 @@
 //! - [`outbox`]: the game's side of a connection and the slow-client policy.
 //! - [`commands`]: what a connection's task asks of the worker of its session.
 //! - [`checkpoint`]: a session at one tick, as a cluster node writes it to Redis.
+//! - [`handover`]: checkpoints and pairing codes, from the tick workers to the cluster.
 //!
 //! The game side:
 //! - [`pairing`]: one-time codes that make a phone the controller of a player.
@@ -29,6 +30,7 @@
 //! - [`telemetry`]: the same and more as Prometheus metrics on `/metrics`.
 //!
 //! The socket side:
+//! - [`cluster`]: cluster mode: the Redis directory, routing joins, checkpoints, takeovers.
 //! - [`net`]: routes, the WebSocket upgrade, one task per connection.
 //! - [`server`]: bind, run, and shut down.
 
@@ -38,6 +40,7 @@ pub mod sim;
 pub mod checkpoint;
 pub mod commands;
 pub mod frame;
+pub mod handover;
 pub mod input_slot;
 pub mod link;
 pub mod outbox;
@@ -52,6 +55,7 @@ pub mod stats;
 pub mod telemetry;
 pub mod worker;
 
+pub mod cluster;
 mod net;
 pub mod server;
 

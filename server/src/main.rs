@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use arena_server::cluster::{ClusterConfig, PublicUrl};
 use arena_server::{Server, Tunables};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -51,6 +52,15 @@ struct Args {
     /// never put in a URL); without one the page is off.
     #[arg(long, env = "ARENA_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Join a cluster whose directory is this Redis (`redis://HOST:PORT`): a join on
+    /// any node lands on its session's owner, and a node's sessions survive its death.
+    /// Without it the server runs alone and needs no Redis.
+    #[arg(long, env = "ARENA_CLUSTER")]
+    cluster: Option<String>,
+    /// Cluster mode: where clients reach this node (`http://HOST:PORT`); default: the
+    /// `--addr` it listens on, which must then be a specific address.
+    #[arg(long, env = "ARENA_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Also serve `/echo`, which sends every WebSocket message back: for the Autobahn
     /// conformance suite (benches/autobahn/run.sh), not for production.
     #[arg(long, env = "ARENA_ECHO")]
@@ -95,6 +105,14 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         )
         .with_admin_token(args.admin_token.clone());
     let addr = server.local_addr()?;
+    let cluster = match &args.cluster {
+        Some(redis_url) => Some(ClusterConfig {
+            redis_url: redis_url.clone(),
+            public_url: public_url(args.public_url.as_deref(), addr)?,
+        }),
+        None => None,
+    };
+    let server = server.with_cluster(cluster.clone());
     let shown = if addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], addr.port()))
     } else {
@@ -114,6 +132,12 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         arena_shared::limits::SUBPROTOCOL
     );
 
+    if let Some(cluster) = &cluster {
+        println!(
+            "  cluster node: public URL {}, directory {}",
+            cluster.public_url.origin, cluster.redis_url
+        );
+    }
     if let Some(lan) = server.lan_url() {
         println!("  phones on this network: open {lan}/controller to steer a player");
     }
@@ -121,6 +145,21 @@ async fn serve(args: Args) -> anyhow::Result<()> {
 
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A cluster node's public URL: `--public-url`, or the address it listens on.
+fn public_url(given: Option<&str>, addr: SocketAddr) -> anyhow::Result<PublicUrl> {
+    if let Some(url) = given {
+        return Ok(PublicUrl::parse(url)?);
+    }
+    if addr.ip().is_unspecified() {
+        anyhow::bail!(
+            "--addr {addr} listens on every interface, which is no address another node or a \
+             client can reach: give this node's address with --public-url http://HOST:{}",
+            addr.port()
+        );
+    }
+    Ok(PublicUrl::parse(&format!("http://{addr}"))?)
 }
 
 fn tunables(args: &Args) -> anyhow::Result<Tunables> {

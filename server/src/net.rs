@@ -8,6 +8,7 @@
 //! and [`play`] (`/ws`); [`upgrade`] makes connections and hands them to an endpoint.
 
 mod admin;
+mod cluster;
 mod connection;
 mod controller;
 mod echo;
@@ -28,6 +29,7 @@ use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cluster::Cluster;
 use crate::commands::ConnId;
 use crate::config::LimitTunables;
 use crate::results::Leaderboard;
@@ -64,6 +66,8 @@ pub(crate) struct Site {
     pub(crate) results_status: String,
     /// The operator's access to `/admin`, if an admin token is set.
     pub(crate) admin: Option<Admin>,
+    /// This server as a cluster node, in cluster mode.
+    pub(crate) cluster: Option<Arc<Cluster>>,
 }
 
 impl AppState {
@@ -112,7 +116,9 @@ pub(crate) fn router(state: AppState, echo: bool) -> Router {
             "/admin/api/sessions/{code}/players/{id}/kick",
             post(admin::kick),
         )
-        .route("/metrics", get(metrics));
+        .route("/metrics", get(metrics))
+        .route("/match/{code}", get(cluster::find_match))
+        .route("/cluster", get(cluster::status));
     let router = if echo {
         router.route("/echo", get(upgrade::echo))
     } else {

@@ -75,6 +75,11 @@ impl PairingCodes {
         self.ttl
     }
 
+    /// Whether `code` was issued here and not yet purged.
+    pub fn knows(&self, code: &str) -> bool {
+        self.codes.contains_key(&code.to_ascii_uppercase())
+    }
+
     /// Issues a fresh code bound to `binding`.
     pub fn issue(&mut self, binding: Binding, now: Instant) -> Result<String, getrandom::Error> {
         self.purge(now);

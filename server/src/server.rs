@@ -16,7 +16,9 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cluster::{Cluster, ClusterConfig};
 use crate::config::Tunables;
+use crate::handover::Notes;
 use crate::net::{Admin, AppState, Site, router};
 use crate::results::Results;
 use crate::stats::Stats;
@@ -58,6 +60,8 @@ pub struct Server {
     data_dir: Option<PathBuf>,
     /// The operator's token for `/admin` (none: the page is off).
     admin_token: Option<String>,
+    /// Cluster mode's Redis and public URL (none: a single server).
+    cluster: Option<ClusterConfig>,
 }
 
 impl Server {
@@ -83,6 +87,7 @@ impl Server {
             tick_threads: default_tick_threads(),
             data_dir: None,
             admin_token: None,
+            cluster: None,
         })
     }
 
@@ -109,6 +114,13 @@ impl Server {
     /// empty token keeps it off.
     pub fn with_admin_token(mut self, token: Option<String>) -> Server {
         self.admin_token = token;
+        self
+    }
+
+    /// Makes this server a node of the cluster `config` names; `None` (the default)
+    /// keeps it alone.
+    pub fn with_cluster(mut self, config: Option<ClusterConfig>) -> Server {
+        self.cluster = config;
         self
     }
 
@@ -155,19 +167,40 @@ impl Server {
             tick_threads,
             data_dir,
             admin_token,
+            cluster,
         } = self;
         let results = tokio::task::spawn_blocking(move || Results::open(data_dir.as_deref()))
             .await
             .map_err(|err| io("cannot open the results database")(std::io::Error::other(err)))?;
+        let (notes, notes_rx) = match cluster {
+            Some(_) => {
+                let (notes, receiver) = Notes::channel();
+                (notes, Some(receiver))
+            }
+            None => (Notes::default(), None),
+        };
         let workers = TickWorkers::spawn(
             tick_threads,
             tunables.clone(),
             stats.clone(),
             lan_url.clone(),
             results.sink(),
+            notes,
         )
         .map_err(io("cannot start the tick workers"))?;
         let cancel = CancellationToken::new();
+        let cluster = match (cluster, notes_rx) {
+            (Some(config), Some(notes_rx)) => {
+                let node = Cluster::new(&config, workers.sessions(), stats.clone(), &tunables)
+                    .map_err(|err| io("cannot join the cluster")(std::io::Error::other(err)))?;
+                let node = Arc::new(node);
+                tracing::info!(node = node.id(), url = %node.url().ws, redis = %config.redis_url, "cluster node");
+                let stop = CancellationToken::new();
+                let task = tokio::spawn(crate::cluster::run(node.clone(), notes_rx, stop.clone()));
+                Some((node, stop, task))
+            }
+            _ => None,
+        };
         let connections = TaskTracker::new();
         let state = AppState::new(
             workers.sessions(),
@@ -181,6 +214,7 @@ impl Server {
                 leaderboard: results.leaderboard(),
                 results_status: results.status().to_owned(),
                 admin: Admin::new(admin_token),
+                cluster: cluster.as_ref().map(|(node, _, _)| node.clone()),
             },
         );
         let send_buffer = tunables.network.send_buffer_bytes as usize;
@@ -213,6 +247,17 @@ impl Server {
         };
         // Stop accepting; idle HTTP connections close, upgraded ones are told to.
         drop(listener);
+        // A cluster node first hands its sessions to the others, players and all.
+        if let Some((node, stop, task)) = cluster {
+            if tokio::time::timeout(SHUTDOWN_GRACE, node.hand_over_all())
+                .await
+                .is_err()
+            {
+                tracing::warn!("handing the sessions over took too long");
+            }
+            stop.cancel();
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
+        }
         // Whatever ended serving, connections are told to close.
         cancel.cancel();
         requests.close();

@@ -266,6 +266,72 @@ impl Sessions {
         }
     }
 
+    /// The codes of the sessions live here.
+    pub fn codes(&self) -> Vec<String> {
+        self.owners.lock().keys().cloned().collect()
+    }
+
+    /// The summed smoothed tick cost of every worker, nanoseconds per tick: this
+    /// server's measured load.
+    pub fn tick_ns(&self) -> u64 {
+        self.workers
+            .iter()
+            .map(|w| w.load.tick_ns.load(Relaxed))
+            .sum()
+    }
+
+    /// Runs the session of `checkpoint` (taken over from another node) on the least
+    /// loaded worker, unless a session of that code is live here already; true if it
+    /// was taken. Joins sent after this reach the same worker, after the resumption.
+    pub fn adopt(&self, checkpoint: crate::checkpoint::Checkpoint) -> bool {
+        let worker = {
+            let mut owners = self.owners.lock();
+            if owners.contains_key(&checkpoint.session) {
+                return false;
+            }
+            let worker = self.least_loaded();
+            self.workers[worker].load.fresh.fetch_add(1, Relaxed);
+            owners.insert(checkpoint.session.clone(), worker);
+            worker
+        };
+        self.send(worker, Command::Resume(Box::new(checkpoint)));
+        true
+    }
+
+    /// Stops the session ticking and returns its checkpoint, for another node to take
+    /// it over; `None` if it is not live here.
+    pub async fn hand_over(&self, session: &str) -> Option<crate::checkpoint::Checkpoint> {
+        let worker = self.owner(session)?;
+        let (reply, answer) = oneshot::channel();
+        self.send(
+            worker,
+            Command::HandOver {
+                session: session.to_owned(),
+                reply,
+            },
+        );
+        answer.await.ok().flatten()
+    }
+
+    /// The session runs elsewhere now: its connections are sent to `url` (closed with
+    /// 1001 without one) and it is dropped here.
+    pub fn moved(&self, session: &str, url: Option<String>) {
+        if let Some(worker) = self.owner(session) {
+            self.send(
+                worker,
+                Command::Moved {
+                    session: session.to_owned(),
+                    url,
+                },
+            );
+        }
+    }
+
+    /// Whether a pairing code was issued here (used or not, until it is purged).
+    pub fn knows_code(&self, code: &str) -> bool {
+        self.codes.lock().knows(code)
+    }
+
     /// Called by `worker` for a join to a session it does not run.
     pub fn claim(&self, session: &str, worker: WorkerId) -> Claim {
         let mut owners = self.owners.lock();

@@ -9,7 +9,7 @@
 //! [`crate::link`]), and a big session's sends are spread over the fan-out pool
 //! ([`crate::fanout`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::mpsc::{self, TryRecvError};
 use std::thread::JoinHandle;
@@ -21,6 +21,7 @@ use arena_shared::protocol::{PairCode, ServerMessage};
 use crate::commands::{Command, ConnId, ControllerRequest};
 use crate::config::Tunables;
 use crate::fanout::FanoutPool;
+use crate::handover::{Note, Notes};
 use crate::monitor::{WorkerReport, percentile};
 use crate::pairing::{Binding, Refusal};
 use crate::results::ResultsSink;
@@ -45,6 +46,8 @@ struct Shared {
     lan_url: Option<String>,
     /// Where sessions keep their finished rounds.
     results: ResultsSink,
+    /// Cluster mode: where checkpoints and pairing codes go.
+    notes: Notes,
 }
 
 impl TickWorkers {
@@ -55,6 +58,7 @@ impl TickWorkers {
         stats: Arc<Stats>,
         lan_url: Option<String>,
         results: ResultsSink,
+        notes: Notes,
     ) -> std::io::Result<TickWorkers> {
         let count = count.max(1);
         let (ports, inboxes): (Vec<_>, Vec<_>) = (0..count)
@@ -78,6 +82,7 @@ impl TickWorkers {
             fanout,
             lan_url,
             results,
+            notes,
         });
         let mut threads = Vec::with_capacity(count);
         for (id, (inbox, load)) in inboxes.into_iter().zip(loads).enumerate() {
@@ -132,6 +137,8 @@ struct Worker {
     created: u64,
     /// This second's tick durations, microseconds, for the admin page's percentiles.
     tick_us: Vec<u32>,
+    /// Sessions being handed over to another node: no longer ticked.
+    frozen: HashSet<String>,
 }
 
 impl Worker {
@@ -144,6 +151,7 @@ impl Worker {
             sessions: HashMap::new(),
             created: 0,
             tick_us: Vec::with_capacity(tick_hz),
+            frozen: HashSet::new(),
         }
     }
 
@@ -173,6 +181,7 @@ impl Worker {
                 .push(u32::try_from(record.took.as_micros()).unwrap_or(u32::MAX));
             if self.tick_us.len() >= usize::from(self.shared.tunables.tick_hz) {
                 self.publish_report();
+                self.write_checkpoints();
             }
 
             deadline += period;
@@ -234,7 +243,71 @@ impl Worker {
                     session.kick(player, close_code::KICKED, reason);
                 }
             }
+            Command::Resume(checkpoint) => self.resume(&checkpoint),
+            Command::HandOver { session, reply } => {
+                let checkpoint = self.sessions.get_mut(&session).map(|s| {
+                    self.frozen.insert(session.clone());
+                    s.checkpoint()
+                });
+                // The directory task may have given up waiting; then nobody needs it.
+                let _ = reply.send(checkpoint);
+            }
+            Command::Moved { session, url } => {
+                if let Some(mut moved) = self.sessions.remove(&session) {
+                    match url {
+                        Some(url) => moved.close_all(close_code::MOVED, &url),
+                        None => moved.close_all(close_code::GOING_AWAY, "the server is stopping"),
+                    }
+                    self.frozen.remove(&session);
+                    self.shared.sessions.release(&session, self.id);
+                    self.shared.stats.session_dropped();
+                    tracing::info!(%session, worker = self.id, "session moved to another node");
+                }
+            }
             Command::Stop => {}
+        }
+    }
+
+    /// Runs the session of a checkpoint taken over from another node. The registry
+    /// named this worker its owner when it sent the checkpoint.
+    fn resume(&mut self, checkpoint: &crate::checkpoint::Checkpoint) {
+        let code = checkpoint.session.clone();
+        if self.sessions.contains_key(&code) {
+            return;
+        }
+        let mut session = Session::resume(&self.shared.tunables, checkpoint);
+        session.keep_results(self.shared.results.clone());
+        tracing::info!(
+            session = %code,
+            worker = self.id,
+            tick = checkpoint.tick,
+            players = checkpoint.players.len(),
+            "session resumed from its checkpoint"
+        );
+        self.shared.stats.session_created();
+        self.load.created();
+        self.sessions.insert(code, session);
+    }
+
+    /// Cluster mode, once a second: each session's checkpoint to the directory task,
+    /// built here (where the world is) and written to Redis there.
+    fn write_checkpoints(&mut self) {
+        if !self.shared.notes.wanted() {
+            return;
+        }
+        for (code, session) in &mut self.sessions {
+            if self.frozen.contains(code) {
+                continue;
+            }
+            let started = Instant::now();
+            match session.checkpoint().encode() {
+                Ok(bytes) => self.shared.notes.send(Note::Checkpoint {
+                    session: code.clone(),
+                    bytes,
+                    took: started.elapsed(),
+                }),
+                Err(err) => tracing::error!(session = %code, %err, "cannot encode a checkpoint"),
+            }
         }
     }
 
@@ -278,7 +351,10 @@ impl Worker {
         let mut record = TickRecord::default();
         // One clock read per session: each session's tick ends where the next one's starts.
         let mut started = Instant::now();
-        for session in self.sessions.values_mut() {
+        for (code, session) in &mut self.sessions {
+            if self.frozen.contains(code) {
+                continue;
+            }
             let report = session.tick(&self.shared.fanout);
             let ended = Instant::now();
             session.measured(ended - started, &report);
@@ -319,6 +395,11 @@ impl Worker {
         };
         match self.shared.sessions.issue_code(binding) {
             Ok(code) => {
+                self.shared.notes.send(Note::PairCode {
+                    code: code.clone(),
+                    session: session.code().to_owned(),
+                    ttl: self.shared.sessions.code_ttl(),
+                });
                 let message = ServerMessage::PairCode(PairCode {
                     code,
                     expires_in_s: self.shared.sessions.code_ttl().as_secs() as u32,

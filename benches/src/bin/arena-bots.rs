@@ -11,9 +11,11 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// The server's WebSocket endpoint.
-    #[arg(long, default_value = "ws://127.0.0.1:8080/ws")]
-    url: String,
+    /// The server's WebSocket endpoint. Repeat it for a cluster's nodes: bots are
+    /// spread over them, move to the next when one fails, and follow redirects (close
+    /// 4007) to the node that owns their session. `/metrics` is read from the first.
+    #[arg(long = "url", default_value = "ws://127.0.0.1:8080/ws")]
+    urls: Vec<String>,
     /// Bots to connect (at most 15000).
     #[arg(long, default_value_t = 100)]
     clients: usize,
@@ -90,7 +92,11 @@ fn main() -> anyhow::Result<()> {
     }
     .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let target = resolve(&args.url, args.allow_remote).await?;
+        let mut targets = Vec::with_capacity(args.urls.len());
+        for url in &args.urls {
+            targets.push(resolve(url, args.allow_remote).await?);
+        }
+        let target = targets.remove(0);
         let config = RunConfig {
             clients: args.clients,
             ramp: args.ramp,
@@ -103,6 +109,8 @@ fn main() -> anyhow::Result<()> {
             progress: !args.json,
             idle: args.idle,
             bare: args.bare,
+            also: targets,
+            allow_remote: args.allow_remote,
         };
         let report = run(&target, &config).await;
         eprint!("{}", report.table());

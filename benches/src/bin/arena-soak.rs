@@ -105,6 +105,8 @@ fn soak(args: &Args, addr: SocketAddr) -> anyhow::Result<()> {
                 progress: false,
                 idle: false,
                 bare: false,
+                also: Vec::new(),
+                allow_remote: false,
             };
             let report = run(&target, &config).await;
             let rss = scrape(&http, &target.metrics_url).await?.rss_bytes.unwrap_or(0.0) / (1024.0 * 1024.0);

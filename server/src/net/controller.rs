@@ -13,6 +13,7 @@ use arena_shared::protocol::{ClientMessage, PairRefused, Pong, ServerMessage};
 
 use super::connection::{Connection, End};
 use super::inputs::{Who, read_inputs};
+use crate::cluster::Route;
 use crate::input_slot::InputSlot;
 
 /// Wrong codes a connection may present before it is closed.
@@ -29,6 +30,18 @@ pub(super) async fn pair(connection: &mut Connection, mut code: String) -> End {
     let conn = connection.id;
     let mut outbox = connection.outbox();
     loop {
+        if let Some(cluster) = connection.state.0.site.cluster.clone() {
+            match cluster.route_pair(&code).await {
+                Route::Here => {}
+                Route::Moved(url) => return End::Refuse(close_code::MOVED, url),
+                Route::Unavailable => {
+                    return End::Refuse(
+                        close_code::TRY_AGAIN_LATER,
+                        super::play::UNAVAILABLE.into(),
+                    );
+                }
+            }
+        }
         match sessions.pair(conn, &code, outbox, input.clone()).await {
             Ok(session) => {
                 tracing::debug!(conn, %session, "controller paired");

@@ -10,7 +10,12 @@ use tokio::time::timeout;
 
 use super::connection::{Connection, End};
 use super::inputs::{Who, read_inputs};
+use crate::cluster::Route;
 use crate::commands::JoinRequest;
+
+/// Why a join is refused when the cluster's directory cannot be reached.
+pub(super) const UNAVAILABLE: &str =
+    "the cluster directory is unreachable: this session cannot be found now, try again shortly";
 use crate::input_slot::InputSlot;
 
 /// Serves one game connection until it ends.
@@ -42,6 +47,18 @@ async fn join(connection: &mut Connection, hello: Hello) -> End {
     let input = Arc::new(InputSlot::default());
     if role == arena_shared::protocol::Role::Player {
         connection.measure_round_trip(input.clone());
+    }
+    if let Some(cluster) = connection.state.0.site.cluster.clone() {
+        match cluster.route(&session).await {
+            Route::Here => {}
+            Route::Moved(url) => {
+                tracing::debug!(conn, %session, %url, "session is on another node");
+                return End::Refuse(close_code::MOVED, url);
+            }
+            Route::Unavailable => {
+                return End::Refuse(close_code::TRY_AGAIN_LATER, UNAVAILABLE.into());
+            }
+        }
     }
     let sessions = connection.state.0.sessions.clone();
     sessions.join(JoinRequest {

@@ -176,7 +176,14 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), String> {
         .allowed_origins
         .iter()
         .any(|allowed| allowed.trim_end_matches('/').eq_ignore_ascii_case(origin));
-    if same_origin || allowed {
+    // In a cluster, a page served by one node plays on whichever node owns its session.
+    let cluster_node = state
+        .0
+        .site
+        .cluster
+        .as_ref()
+        .is_some_and(|cluster| cluster.knows_origin(origin));
+    if same_origin || allowed || cluster_node {
         Ok(())
     } else {
         Err(format!("origin {origin} is not allowed to connect\n"))
