@@ -210,7 +210,10 @@ pub async fn run_bot(index: usize, config: Arc<BotConfig>, shared: Arc<Shared>) 
                     && !shared.stop.is_cancelled() =>
             {
                 failed_attempts += 1;
+                // A node sent it to one that does not answer (just died, and the
+                // directory does not know yet): start again, and count afresh.
                 redirect = None;
+                redirects_in_a_row = 0;
                 entry = (entry + 1) % config.entries.len();
                 tokio::time::sleep(RECONNECT_DELAY * failed_attempts).await;
                 continue;

@@ -2,6 +2,9 @@
 //
 // A refusal (bad input, a full session) is final and shown with the server's reason;
 // anything else that ends the connection is retried, waiting twice as long each time.
+// In a cluster, a node that does not run the session closes with 4007 and the owner's
+// URL: the connection goes there at once with the same first message. Any later loss
+// starts again from the page's own server, which knows where the session went.
 
 import { SUBPROTOCOL, decodeServer, encodeClient, type ClientMessage, type ServerMessage } from "./protocol";
 
@@ -18,6 +21,15 @@ const FINAL_CODES = new Set([1003, 1007, 1008, 1009, 4001, 4002, 4005, 4006]);
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 8000;
 const PING_EVERY_MS = 2000;
+/** A cluster node sends the client to the node that owns its session. */
+const MOVED = 4007;
+/** Redirects followed in a row without a welcome before giving up. */
+const MAX_REDIRECTS = 5;
+
+/** The URL a MOVED close names, if it is a WebSocket URL. */
+export function movedTo(code: number, reason: string): string | null {
+  return code === MOVED && /^wss?:\/\/[^\s/]+\/ws$/.test(reason) ? reason : null;
+}
 
 
 export class Connection {
@@ -33,6 +45,9 @@ export class Connection {
   private stopped = false;
   /** No reconnect before this time (ms): a simulated network outage. */
   private outageUntil = 0;
+  /** Where a cluster node sent this connection, until it is lost. */
+  private target: string | null = null;
+  private redirects = 0;
 
   constructor(
     private readonly url: string,
@@ -45,7 +60,7 @@ export class Connection {
 
   open(): void {
     this.onState({ kind: "connecting" });
-    const ws = new WebSocket(this.url, SUBPROTOCOL);
+    const ws = new WebSocket(this.target ?? this.url, SUBPROTOCOL);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onopen = () => {
@@ -66,6 +81,7 @@ export class Connection {
       }
       if ("Welcome" in message || "Paired" in message) {
         this.attempt = 0;
+        this.redirects = 0;
         this.onState({ kind: "connected" });
       } else if ("Pong" in message) {
         this.pingMs = ((Math.floor(performance.now()) >>> 0) - message.Pong.client_time) >>> 0;
@@ -75,6 +91,18 @@ export class Connection {
     ws.onclose = (event: CloseEvent) => {
       this.clearTimers();
       if (this.stopped) return;
+      const moved = movedTo(event.code, event.reason);
+      if (moved && this.redirects < MAX_REDIRECTS) {
+        this.redirects += 1;
+        this.target = moved;
+        this.open();
+        return;
+      }
+      this.target = null;
+      if (moved) {
+        this.onState({ kind: "refused", reason: "the servers kept sending this game elsewhere: try again shortly" });
+        return;
+      }
       if (FINAL_CODES.has(event.code)) {
         this.onState({ kind: "refused", reason: event.reason || `closed with code ${event.code}` });
         return;
@@ -85,6 +113,12 @@ export class Connection {
       this.onState({ kind: "reconnecting", attempt: this.attempt, inMs });
       this.retry = setTimeout(() => this.open(), inMs);
     };
+  }
+
+  /** The server this connection is on (or trying): a cluster node it was sent to, or
+   *  the page's own. */
+  get server(): string {
+    return this.target ?? this.url;
   }
 
   send(message: ClientMessage): void {

@@ -355,6 +355,7 @@ export class Game {
     const rect = this.renderer?.arenaRect();
     return {
       connection: this.connectionState,
+      server: this.connection.server,
       you: this.you,
       session: this.session,
       tick: world?.tick ?? 0,

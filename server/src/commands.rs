@@ -123,6 +123,8 @@ pub enum Command {
         session: String,
         /// The node's WebSocket URL.
         url: Option<String>,
+        /// Told once every connection has been asked to close.
+        done: oneshot::Sender<()>,
     },
     /// Stop the worker.
     Stop,

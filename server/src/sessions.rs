@@ -314,16 +314,20 @@ impl Sessions {
     }
 
     /// The session runs elsewhere now: its connections are sent to `url` (closed with
-    /// 1001 without one) and it is dropped here.
-    pub fn moved(&self, session: &str, url: Option<String>) {
+    /// 1001 without one) and it is dropped here. Returns once every connection has been
+    /// asked to close.
+    pub async fn moved(&self, session: &str, url: Option<String>) {
         if let Some(worker) = self.owner(session) {
+            let (done, closed) = oneshot::channel();
             self.send(
                 worker,
                 Command::Moved {
                     session: session.to_owned(),
                     url,
+                    done,
                 },
             );
+            let _ = closed.await;
         }
     }
 

@@ -252,7 +252,7 @@ impl Worker {
                 // The directory task may have given up waiting; then nobody needs it.
                 let _ = reply.send(checkpoint);
             }
-            Command::Moved { session, url } => {
+            Command::Moved { session, url, done } => {
                 if let Some(mut moved) = self.sessions.remove(&session) {
                     match url {
                         Some(url) => moved.close_all(close_code::MOVED, &url),
@@ -263,6 +263,7 @@ impl Worker {
                     self.shared.stats.session_dropped();
                     tracing::info!(%session, worker = self.id, "session moved to another node");
                 }
+                let _ = done.send(());
             }
             Command::Stop => {}
         }

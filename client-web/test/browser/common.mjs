@@ -39,6 +39,80 @@ async function launch(file, data, extra) {
   return { server, baseUrl };
 }
 
+/** A free loopback port (for a redis-server of the test's own). */
+async function freePort() {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a cluster: a redis-server of its own on a free loopback port and `count` nodes
+ * (each with `config` and its own data directory), and Chromium. `nodes` are their URLs.
+ */
+export async function startCluster(count, config = SMALL_ARENA) {
+  const port = await freePort();
+  const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: "ignore" });
+  const { createConnection } = await import("node:net");
+  for (let tries = 0; ; tries++) {
+    const up = await new Promise((resolve) => {
+      const socket = createConnection(port, "127.0.0.1", () => { socket.end(); resolve(true); });
+      socket.on("error", () => resolve(false));
+    });
+    if (up) break;
+    if (tries > 200) throw new Error("redis-server did not start");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const dir = await mkdtemp(join(tmpdir(), "arena-cluster-"));
+  const file = join(dir, "game.toml");
+  await writeFile(file, config);
+  const servers = [];
+  const nodes = [];
+  for (let n = 0; n < count; n++) {
+    const { server, baseUrl } = await launch(file, join(dir, `data-${n}`), ["--cluster", `redis://127.0.0.1:${port}`]);
+    servers.push(server);
+    nodes.push(baseUrl);
+  }
+  // Every node has beaten once and read the others' records.
+  for (let tries = 0; ; tries++) {
+    const cluster = await fetch(`${nodes[0]}/cluster`).then((r) => r.json()).catch(() => null);
+    if (cluster?.nodes?.length === count) break;
+    if (tries > 100) throw new Error("the nodes did not form a cluster");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const browser = await chromium.launch({
+    executablePath: chromiumBin,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+      "--no-first-run", "--disable-quic", "--disable-sync"],
+  });
+  const pageErrors = [];
+  return {
+    nodes,
+    browser,
+    pageErrors,
+    async page(label, options = { viewport: { width: 1000, height: 700 } }) {
+      const context = await browser.newContext(options);
+      const page = await context.newPage();
+      page.on("pageerror", (err) => pageErrors.push(`${label}: ${err.message}`));
+      return page;
+    },
+    async stop() {
+      await browser.close();
+      for (const server of servers) server.kill("SIGKILL");
+      redis.kill("SIGKILL");
+    },
+  };
+}
+
 /** Starts the server with `config` (TOML) and `extra` arguments on a free loopback port, and Chromium. */
 export async function start(config = SMALL_ARENA, extra = []) {
   await mkdir(artifacts, { recursive: true });

@@ -82,7 +82,7 @@ impl Cluster {
             self.held.lock().remove(code);
             let url = self.directory.node(&holder).await?.map(|n| n.url);
             tracing::warn!(session = %code, %holder, "the session's lease is another node's: moving its players there");
-            self.sessions.moved(code, url);
+            self.sessions.moved(code, url).await;
         }
         for code in ended {
             self.directory.release(&code, &self.id, true).await?;
@@ -156,7 +156,7 @@ impl Cluster {
             };
             tracing::info!(session = %code, to = url.as_deref().unwrap_or("nobody"), "session handed over");
             self.held.lock().remove(&code);
-            self.sessions.moved(&code, url);
+            self.sessions.moved(&code, url).await;
         }
     }
 

@@ -149,8 +149,10 @@ impl Connection {
             let measuring = self.round_trip.is_some();
             let frame = tokio::select! {
                 biased;
-                () = &mut self.stops.shutdown => return Err(End::Shutdown),
+                // A close the game asked for says more than the shutdown (a cluster
+                // node hands its sessions over, each connection told where to go).
                 Ok(request) = &mut self.stops.close_requested => return Err(End::Closed(request)),
+                () = &mut self.stops.shutdown => return Err(End::Shutdown),
                 frame = self.socket.next() => frame,
                 _ = self.stops.ping.tick(), if measuring => {
                     let sent = self.began.elapsed().as_micros() as u64;

@@ -1,0 +1,9 @@
+//! Cluster mode end to end: a real `redis-server` per test, `arena-server` nodes as real
+//! processes on loopback, real WebSocket clients and, for load, the real `arena-bots`.
+
+mod cluster {
+    mod harness;
+    mod outage;
+    mod routing;
+    mod takeover;
+}
