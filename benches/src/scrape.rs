@@ -18,14 +18,22 @@ pub struct ServerFigures {
 
 /// Fetches and parses `/metrics`.
 pub async fn scrape(client: &reqwest::Client, url: &str) -> Result<ServerFigures, reqwest::Error> {
-    let text = client
+    match fetch(client, url).await {
+        Ok(text) => Ok(parse(&text)),
+        // The server closes a keep-alive connection idle for 10 s (its header timeout),
+        // and the scrapes are a run apart: a pooled connection may have just been closed.
+        Err(_) => Ok(parse(&fetch(client, url).await?)),
+    }
+}
+
+async fn fetch(client: &reqwest::Client, url: &str) -> Result<String, reqwest::Error> {
+    client
         .get(url)
         .send()
         .await?
         .error_for_status()?
         .text()
-        .await?;
-    Ok(parse(&text))
+        .await
 }
 
 /// Parses the Prometheus text exposition for the figures we use.

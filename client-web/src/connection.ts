@@ -28,7 +28,7 @@ const MAX_REDIRECTS = 5;
 
 /** The URL a MOVED close names, if it is a WebSocket URL. */
 export function movedTo(code: number, reason: string): string | null {
-  return code === MOVED && /^wss?:\/\/[^\s/]+\/ws$/.test(reason) ? reason : null;
+  return code === MOVED && /^wss?:\/\/[^\s/?#]+(\/[^\s?#]*)?\/ws$/.test(reason) ? reason : null;
 }
 
 

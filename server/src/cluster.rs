@@ -68,7 +68,9 @@ pub struct PublicUrl {
 }
 
 impl PublicUrl {
-    /// Reads `http://HOST:PORT`, `https://…`, `ws://HOST:PORT/ws` or `wss://…`.
+    /// Reads `http://HOST:PORT`, `https://…`, `ws://HOST:PORT/ws` or `wss://…`, with
+    /// an optional path prefix (`https://play.example.org/node-a`: a reverse proxy's
+    /// route to this node).
     pub fn parse(url: &str) -> Result<PublicUrl, ClusterError> {
         let bad = || ClusterError::PublicUrl(url.to_owned());
         let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
@@ -77,8 +79,15 @@ impl PublicUrl {
             "https" | "wss" => true,
             _ => return Err(bad()),
         };
-        let host = rest.split('/').next().unwrap_or_default();
-        if host.is_empty() || host.contains(char::is_whitespace) {
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let prefix = path.trim_end_matches('/');
+        let prefix = if prefix == "ws" {
+            ""
+        } else {
+            prefix.strip_suffix("/ws").unwrap_or(prefix)
+        };
+        let clean = |s: &str| !s.contains(|c: char| c.is_whitespace() || "?#".contains(c));
+        if host.is_empty() || !clean(host) || !clean(prefix) {
             return Err(bad());
         }
         let (ws, http) = if secure {
@@ -86,8 +95,13 @@ impl PublicUrl {
         } else {
             ("ws", "http")
         };
+        let prefix = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("/{prefix}")
+        };
         let public = PublicUrl {
-            ws: format!("{ws}://{host}/ws"),
+            ws: format!("{ws}://{host}{prefix}/ws"),
             origin: format!("{http}://{host}"),
         };
         if public.ws.len() > arena_shared::limits::MAX_NODE_URL_BYTES {
@@ -436,7 +450,7 @@ mod tests {
 
     #[test]
     fn a_new_session_goes_to_the_least_loaded_node_and_a_burst_is_spread() {
-        let nodes = [node("a", 10, 0.30), node("b", 2, 0.05), node("c", 0, 0.0)];
+        let nodes = [node("a", 10, 0.30), node("b", 2, 0.006), node("c", 0, 0.0)];
         let mut placed = HashMap::new();
         assert_eq!(least_loaded(nodes.iter(), &placed), "c");
         let mut chosen = Vec::new();
@@ -463,6 +477,14 @@ mod tests {
         let url = PublicUrl::parse("wss://play.example.org/ws").expect("valid");
         assert_eq!(url.ws, "wss://play.example.org/ws");
         assert_eq!(url.origin, "https://play.example.org");
+        let url = PublicUrl::parse("https://play.example.org/node-a/").expect("valid");
+        assert_eq!(
+            url.ws, "wss://play.example.org/node-a/ws",
+            "a proxy's route to the node"
+        );
+        assert_eq!(url.origin, "https://play.example.org");
+        let url = PublicUrl::parse("http://h:1/news").expect("valid");
+        assert_eq!(url.ws, "ws://h:1/news/ws");
         assert!(PublicUrl::parse("ftp://x").is_err());
         assert!(PublicUrl::parse("http://").is_err());
         assert!(PublicUrl::parse(&format!("http://{}", "a".repeat(130))).is_err());

@@ -107,6 +107,41 @@ fn describe() {
         "Chat lines dropped by a connection's chat rate limit (1 a second, 3 in a burst)."
     );
     describe_counter!(
+        "arena_cluster_checkpoints_total",
+        "Cluster mode: session checkpoints written to Redis."
+    );
+    describe_gauge!(
+        "arena_cluster_checkpoint_bytes",
+        Unit::Bytes,
+        "Cluster mode: the size of the last checkpoint written."
+    );
+    describe_histogram!(
+        "arena_cluster_checkpoint_build_seconds",
+        Unit::Seconds,
+        "Cluster mode: building and encoding a checkpoint, on the tick thread."
+    );
+    describe_histogram!(
+        "arena_cluster_checkpoint_write_seconds",
+        Unit::Seconds,
+        "Cluster mode: writing a checkpoint to Redis, on the directory task."
+    );
+    describe_counter!(
+        "arena_cluster_redirects_total",
+        "Cluster mode: joins sent to the node that owns their session (close 4007)."
+    );
+    describe_counter!(
+        "arena_cluster_takeovers_total",
+        "Cluster mode: sessions resumed here from another node's checkpoint."
+    );
+    describe_counter!(
+        "arena_cluster_redis_errors_total",
+        "Cluster mode: Redis operations that failed."
+    );
+    describe_counter!(
+        "arena_cluster_notes_dropped_total",
+        "Cluster mode: checkpoints or pairing codes dropped because the directory task was behind."
+    );
+    describe_counter!(
         "arena_protocol_errors_total",
         "Connections refused or closed for bad input or over a limit, by kind."
     );

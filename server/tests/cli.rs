@@ -53,3 +53,21 @@ fn an_empty_data_dir_or_no_results_keeps_nothing() {
         );
     }
 }
+
+#[test]
+fn a_cluster_node_listening_everywhere_must_be_told_its_public_url() {
+    // Redis is never reached: the node refuses before it starts serving.
+    let output = Command::new(env!("CARGO_BIN_EXE_arena-server"))
+        .args(["--addr", "0.0.0.0:0", "--no-results"])
+        .args(["--cluster", "redis://127.0.0.1:9"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success(), "it refuses to start");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("--public-url"),
+        "and says what to give: {said}"
+    );
+}

@@ -166,6 +166,11 @@ impl Cluster {
         checkpoint: &crate::checkpoint::Checkpoint,
         others: &[super::NodeRecord],
     ) -> redis::RedisResult<Option<String>> {
+        if checkpoint.players.is_empty() {
+            // Nobody to send anywhere, nobody to come back: the session just ends.
+            self.directory.release(code, &self.id, true).await?;
+            return Ok(None);
+        }
         let bytes = checkpoint.encode().map_err(|err| {
             redis::RedisError::from((redis::ErrorKind::Client, "checkpoint", err.to_string()))
         })?;
