@@ -14,95 +14,60 @@ export const POS_SCALE = 8;
 /** Direction components are integers in -127..=127. */
 export const DIR_SCALE = 127;
 
-export type EntityId = number;
-export type Tick = number;
-export type Role = "Player" | "Spectator";
-export type EntityKind = "Player" | "Ball";
-export type RoundPhase = "Playing" | "Intermission";
+// The message types are generated from the Rust types (src/generated/protocol.ts, by
+// ts-rs; a Rust test fails when that file is stale). The schemas below are typed
+// against them, so a generated type that changes without its schema fails the type check.
+import type {
+  Ack,
+  ArenaInfo,
+  ChatLine,
+  ChatLines,
+  ClientMessage,
+  ControllerStatus,
+  Delta,
+  EntityId,
+  EntityKind,
+  EntityState,
+  Feed,
+  GameEvent,
+  PairCode,
+  PairRefused,
+  Paired,
+  Pong,
+  Role,
+  RoundPhase,
+  RoundState,
+  Score,
+  ServerMessage,
+  Snapshot,
+  Spawn,
+  Tick,
+  Welcome,
+} from "./generated/protocol";
 
-export interface Spawn { id: EntityId; kind: EntityKind; radius: number; name: string }
-export interface EntityState { id: EntityId; x: number; y: number; vx: number; vy: number }
-export interface Ack { id: EntityId; seq: number }
-export interface Score { id: EntityId; points: number }
-export interface RoundState { number: number; phase: RoundPhase; ends_at: Tick }
-export interface ArenaInfo {
-  width: number;
-  height: number;
-  round_ticks: number;
-  intermission_ticks: number;
-  /** Quanta per second at full input: what prediction moves your player by. */
-  player_speed: number;
-}
-
-export interface Snapshot {
-  tick: Tick;
-  spawns: Spawn[];
-  states: EntityState[];
-  acks: Ack[];
-  scores: Score[];
-  round: RoundState;
-  /** Players whose connection is lost: ghosts until they come back or leave. */
-  away: EntityId[];
-}
-
-export interface Delta {
-  tick: Tick;
-  spawned: Spawn[];
-  moved: EntityState[];
-  removed: EntityId[];
-  acks: Ack[];
-  scores: Score[];
-  events: GameEvent[];
-}
-
-export interface Welcome {
-  you: EntityId | null;
-  session: string;
-  tick_hz: number;
-  /** Deltas per second: one every `tick_hz / send_hz` ticks. */
-  send_hz: number;
-  arena: ArenaInfo;
-  reconnect_token: string;
-  snapshot: Snapshot;
-  /** The Hello's reconnect token brought back its player. */
-  resumed: boolean;
-}
-
-export type GameEvent =
-  | { Collided: { a: EntityId; b: EntityId } }
-  | { Still: { id: EntityId } }
-  | { PlayerJoined: { id: EntityId; name: string } }
-  | { PlayerLeft: { id: EntityId } }
-  | { RoundStarted: { number: number; ends_at: Tick } }
-  | { RoundEnded: { number: number; scores: Score[] } }
-  | { Connection: { id: EntityId; connected: boolean } };
-
-export interface PairCode { code: string; expires_in_s: number; lan_url: string | null }
-export interface Paired { player: EntityId; name: string; session: string; tick_hz: number; score: number; round: RoundState; tick: Tick }
-export interface Feed { tick: Tick; score: number; round: RoundState; events: GameEvent[] }
-/** One line of chat: plain text, to be shown as text, never as markup. */
-export interface ChatLine { from: string; text: string }
-
-export type ServerMessage =
-  | { Welcome: Welcome }
-  | { Snapshot: Snapshot }
-  | { Delta: Delta }
-  | { Pong: { client_time: number } }
-  | { PairCode: PairCode }
-  | { Paired: Paired }
-  | { PairRefused: { reason: string } }
-  | { Feed: Feed }
-  | { Controller: { attached: boolean } }
-  | { Chat: { lines: ChatLine[] } };
-
-export type ClientMessage =
-  | { Hello: { name: string; session: string | null; role: Role; reconnect: string | null } }
-  | { Move: { seq: number; dx: number; dy: number } }
-  | { Ping: { client_time: number } }
-  | "RequestPairCode"
-  | "Leave"
-  | { Pair: { code: string } }
-  | { Chat: { text: string } };
+export type {
+  Ack,
+  ArenaInfo,
+  ChatLine,
+  ClientMessage,
+  Delta,
+  EntityId,
+  EntityKind,
+  EntityState,
+  Feed,
+  GameEvent,
+  PairCode,
+  Paired,
+  Role,
+  RoundPhase,
+  RoundState,
+  Score,
+  ServerMessage,
+  Snapshot,
+  Spawn,
+  Tick,
+  Welcome,
+};
 
 /** A frame that is not a valid server message. */
 export class ProtocolError extends Error {}
@@ -141,8 +106,15 @@ function struct<T>(fields: { [K in keyof T]: Decoder<T[K]> }): Decoder<T> {
   };
 }
 
-/** An enum: a one-entry map `{ Variant: fields }` on the wire and here. */
-function variants<T>(cases: Record<string, Decoder<unknown>>): Decoder<T> {
+/** The names of an enum's variants that carry fields. */
+type VariantName<U> = U extends string ? never : keyof U & string;
+/** The fields of variant `K` of enum `U`. */
+type Payload<U, K extends string> = U extends { [P in K]: infer V } ? V : never;
+
+/** An enum: a one-entry map `{ Variant: fields }` on the wire and here; a decoder for
+ *  each of the (generated) type's variants, no more, no fewer. */
+function variants<T>(typed: { [K in VariantName<T>]: Decoder<Payload<T, K>> }): Decoder<T> {
+  const cases = typed as Record<string, Decoder<unknown>>;
   return (raw, path) => {
     if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return fail(path, "a one-entry map");
     const keys = Object.keys(raw as object);
@@ -154,11 +126,11 @@ function variants<T>(cases: Record<string, Decoder<unknown>>): Decoder<T> {
   };
 }
 
-const spawn = struct<Spawn>({ id: int, kind: oneOf("Player", "Ball"), radius: int, name: str });
+const spawn = struct<Spawn>({ id: int, kind: oneOf<EntityKind>("Player", "Ball"), radius: int, name: str });
 const entityState = struct<EntityState>({ id: int, x: int, y: int, vx: int, vy: int });
 const ack = struct<Ack>({ id: int, seq: int });
 const score = struct<Score>({ id: int, points: int });
-const roundState = struct<RoundState>({ number: int, phase: oneOf("Playing", "Intermission"), ends_at: int });
+const roundState = struct<RoundState>({ number: int, phase: oneOf<RoundPhase>("Playing", "Intermission"), ends_at: int });
 const arenaInfo = struct<ArenaInfo>({ width: int, height: int, round_ticks: int, intermission_ticks: int, player_speed: int });
 
 const snapshot = struct<Snapshot>({
@@ -202,13 +174,13 @@ const serverMessage = variants<ServerMessage>({
   Welcome: welcome,
   Snapshot: snapshot,
   Delta: delta,
-  Pong: struct({ client_time: int }),
+  Pong: struct<Pong>({ client_time: int }),
   PairCode: struct<PairCode>({ code: str, expires_in_s: int, lan_url: nullable(str) }),
   Paired: struct<Paired>({ player: int, name: str, session: str, tick_hz: int, score: int, round: roundState, tick: int }),
-  PairRefused: struct({ reason: str }),
+  PairRefused: struct<PairRefused>({ reason: str }),
   Feed: struct<Feed>({ tick: int, score: int, round: roundState, events: list(gameEvent) }),
-  Controller: struct({ attached: bool }),
-  Chat: struct({ lines: list(struct<ChatLine>({ from: str, text: str })) }),
+  Controller: struct<ControllerStatus>({ attached: bool }),
+  Chat: struct<ChatLines>({ lines: list(struct<ChatLine>({ from: str, text: str })) }),
 });
 
 /** Decodes one binary frame from the server. Throws ProtocolError if it is not valid. */

@@ -12,6 +12,8 @@
 
 mod chat;
 mod controller;
+#[cfg(test)]
+mod generated;
 
 use std::borrow::Cow;
 
@@ -23,6 +25,7 @@ pub use controller::{ControllerStatus, Feed, PairCode, PairRefused, Paired};
 /// A simulation step number. It starts at 1 and wraps after `u32::MAX`, which at 30 Hz
 /// is 4.5 years: compare with [`Tick::since`], never with `<`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct Tick(pub u32);
 
@@ -46,11 +49,13 @@ impl Tick {
 /// An entity's id within its session. Ids are never reused within a session, so a
 /// client can keep per-entity state keyed by it without fearing a stale match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct EntityId(pub u32);
 
 /// What a connection is in its session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Role {
     /// Gets an entity and steers it.
     Player,
@@ -60,6 +65,7 @@ pub enum Role {
 
 /// Messages from a client. The first must be [`ClientMessage::Hello`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum ClientMessage {
     /// Join a session.
     Hello(Hello),
@@ -84,6 +90,7 @@ pub enum ClientMessage {
 
 /// A controller presents its pairing code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Pair {
     /// The code, as shown on the game page (case-insensitive).
     pub code: String,
@@ -91,6 +98,7 @@ pub struct Pair {
 
 /// Join request: who you are and where you want to play.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Hello {
     /// Shown to other players; at most [`crate::limits::MAX_NAME_CHARS`] characters.
     pub name: String,
@@ -110,6 +118,7 @@ pub struct Hello {
 /// A steering input. The server only ever takes a direction from a client, never a
 /// position or a speed: it is authoritative, and the speed comes from its config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Move {
     /// Increases with every `Move` the client sends; echoed back in
     /// [`Delta::acks`] once the server has applied it, so the client can reconcile
@@ -123,6 +132,7 @@ pub struct Move {
 
 /// A round-trip probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Ping {
     /// Opaque to the server, echoed back: typically the client's clock in ms.
     pub client_time: u32,
@@ -130,6 +140,7 @@ pub struct Ping {
 
 /// Messages from the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum ServerMessage<'a> {
     /// The answer to `Hello`: who you are, and the whole world as of one tick.
     Welcome(Welcome<'a>),
@@ -156,6 +167,7 @@ pub enum ServerMessage<'a> {
 
 /// The answer to a `Hello`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Welcome<'a> {
     /// Your player's entity; `None` for a spectator.
     pub you: Option<EntityId>,
@@ -182,6 +194,7 @@ pub struct Welcome<'a> {
 
 /// Facts about the arena that do not change during a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ArenaInfo {
     /// Width in position quanta; x runs from 0 to this.
     pub width: i32,
@@ -198,6 +211,7 @@ pub struct ArenaInfo {
 
 /// The whole state of a session at one tick.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Snapshot {
     /// The tick this snapshot describes.
     pub tick: Tick,
@@ -221,6 +235,7 @@ pub struct Snapshot {
 /// snapshot; a gap in tick numbers means a delta was lost and the client should
 /// expect (the server sends one) a fresh [`ServerMessage::Snapshot`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Delta {
     /// The tick this delta brings the client to.
     pub tick: Tick,
@@ -241,6 +256,7 @@ pub struct Delta {
 
 /// The fixed facts of an entity, sent once when it appears.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Spawn {
     /// Its id.
     pub id: EntityId,
@@ -254,6 +270,7 @@ pub struct Spawn {
 
 /// What an entity is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum EntityKind {
     /// Steered by a connection.
     Player,
@@ -263,6 +280,7 @@ pub enum EntityKind {
 
 /// An entity's motion at a tick: position in quanta, velocity in quanta per tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct EntityState {
     /// Its id.
     pub id: EntityId,
@@ -278,6 +296,7 @@ pub struct EntityState {
 
 /// "The server has applied your input `seq`".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Ack {
     /// The player.
     pub id: EntityId,
@@ -287,6 +306,7 @@ pub struct Ack {
 
 /// A player's score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Score {
     /// The player.
     pub id: EntityId,
@@ -296,6 +316,7 @@ pub struct Score {
 
 /// Where the round stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RoundState {
     /// Round number, from 1.
     pub number: u32,
@@ -307,6 +328,7 @@ pub struct RoundState {
 
 /// The two phases of a round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum RoundPhase {
     /// Collisions score points.
     #[default]
@@ -317,6 +339,7 @@ pub enum RoundPhase {
 
 /// Something that happened during a tick.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum GameEvent {
     /// Two entities started touching (once per contact, not every tick of it).
     Collided {
@@ -368,6 +391,7 @@ pub enum GameEvent {
 
 /// The answer to a [`Ping`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Pong {
     /// The ping's `client_time`, echoed. Answered by the connection's reader at once,
     /// not by the tick loop, so the round trip measures the network alone.

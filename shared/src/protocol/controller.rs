@@ -8,6 +8,7 @@ use super::{EntityId, GameEvent, RoundState, Tick};
 
 /// A pairing code for the requesting page's player.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PairCode {
     /// Six characters from an alphabet without look-alikes (no 0/O, 1/I/L).
     pub code: String,
@@ -20,6 +21,7 @@ pub struct PairCode {
 
 /// A controller is paired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Paired {
     /// The player it steers.
     pub player: EntityId,
@@ -40,6 +42,7 @@ pub struct Paired {
 
 /// Why a pairing code was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PairRefused {
     /// For the user: unknown, expired, already used, or the player left.
     pub reason: String,
@@ -47,6 +50,7 @@ pub struct PairRefused {
 
 /// A controller's view of a tick.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Feed {
     /// The tick.
     pub tick: Tick,
@@ -60,6 +64,7 @@ pub struct Feed {
 
 /// Whether a phone controller steers the page's player.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ControllerStatus {
     /// True while at least one controller is paired.
     pub attached: bool,
