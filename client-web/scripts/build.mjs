@@ -37,6 +37,7 @@ if (args.includes("--tests")) {
       controller: join(root, "src", "controller.ts"),
       leaderboard: join(root, "src", "leaderboard.ts"),
       admin: join(root, "src", "admin.ts"),
+      replay: join(root, "src", "replay.ts"),
     },
     outdir,
     bundle: true,
@@ -46,7 +47,7 @@ if (args.includes("--tests")) {
     target: ["es2020", "safari14"],
     logLevel: "warning",
   });
-  for (const file of ["index.html", "controller.html", "leaderboard.html", "admin.html", "style.css", "favicon.svg"]) {
+  for (const file of ["index.html", "controller.html", "leaderboard.html", "admin.html", "replay.html", "style.css", "favicon.svg"]) {
     await copyFile(join(root, "src", file), join(outdir, file));
   }
 }

@@ -359,6 +359,11 @@ export class Game {
       you: this.you,
       session: this.session,
       tick: world?.tick ?? 0,
+      /** Every entity's exact state (wire quanta) at the last delta's tick: what the
+       *  server sent, to compare with a replay of the round. */
+      exact: world
+        ? { tick: world.tick, states: [...world.spawns.keys()].map((id) => world.stateAt(id, world.tick)).filter((s) => s !== undefined) }
+        : null,
       gaps: world?.gaps ?? 0,
       arena: world ? { width: units(world.arena.width), height: units(world.arena.height) } : null,
       bodies: this.lastBodies.map((b) => ({ id: b.id, name: b.name, kind: b.kind, x: units(b.x), y: units(b.y), radius: units(b.radius), away: b.away })),

@@ -38,6 +38,7 @@ import type {
   RoundPhase,
   RoundState,
   Score,
+  ReplayFrames,
   ServerMessage,
   Snapshot,
   Spawn,
@@ -58,6 +59,7 @@ export type {
   GameEvent,
   PairCode,
   Paired,
+  ReplayFrames,
   Role,
   RoundPhase,
   RoundState,
@@ -185,13 +187,31 @@ const serverMessage = variants<ServerMessage>({
 
 /** Decodes one binary frame from the server. Throws ProtocolError if it is not valid. */
 export function decodeServer(frame: Uint8Array): ServerMessage {
-  let raw: unknown;
+  return serverMessage(unpack(frame), "message");
+}
+
+/** MessagePack bytes as plain values, for a schema to check. */
+function unpack(bytes: Uint8Array): unknown {
   try {
-    raw = decode(frame);
+    return decode(bytes);
   } catch (err) {
     throw new ProtocolError(`not MessagePack: ${(err as Error).message}`);
   }
-  return serverMessage(raw, "message");
+}
+
+const replayFrames = struct<ReplayFrames>({
+  session: str,
+  round: int,
+  tick_hz: int,
+  send_hz: int,
+  arena: arenaInfo,
+  snapshot,
+  deltas: list(delta),
+});
+
+/** Decodes a replayed round (`GET /api/replays/ID`). Throws ProtocolError if invalid. */
+export function decodeReplayFrames(body: Uint8Array): ReplayFrames {
+  return replayFrames(unpack(body), "replay");
 }
 
 /** Encodes a client message: objects become arrays in field order. */

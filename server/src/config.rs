@@ -6,13 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The built-in defaults, straight from the repository's `assets/arena.toml`.
 const BUILTIN: &str = include_str!("../../assets/arena.toml");
 
 /// Everything a game session and its network layer can be tuned by.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tunables {
     /// Simulation steps per second.
@@ -35,12 +35,22 @@ pub struct Tunables {
     pub controllers: ControllerTunables,
     /// Chat in a session.
     pub chat: ChatTunables,
+    /// Replays of finished rounds.
+    pub replays: ReplayTunables,
     /// What a client may do, and how much.
     pub limits: LimitTunables,
 }
 
+/// Replays of finished rounds, kept in the data directory.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayTunables {
+    /// Megabytes of replay files kept at most: past it, the oldest go (0: keep none).
+    pub keep_mb: u32,
+}
+
 /// Chat in a session.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChatTunables {
     /// Words masked with asterisks wherever they appear in a line, ignoring case.
@@ -48,7 +58,7 @@ pub struct ChatTunables {
 }
 
 /// What a client may do, and how much.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitTunables {
     /// Origins allowed besides the server's own.
@@ -71,7 +81,7 @@ pub struct LimitTunables {
 }
 
 /// Phone controllers.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ControllerTunables {
     /// Seconds a pairing code stays valid.
@@ -79,7 +89,7 @@ pub struct ControllerTunables {
 }
 
 /// The playing field, a rectangle from (0, 0) to (width, height).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArenaTunables {
     /// Width in units.
@@ -89,7 +99,7 @@ pub struct ArenaTunables {
 }
 
 /// Player bodies.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlayerTunables {
     /// Radius in units.
@@ -101,7 +111,7 @@ pub struct PlayerTunables {
 }
 
 /// The NPC balls.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BallTunables {
     /// Balls per session.
@@ -115,7 +125,7 @@ pub struct BallTunables {
 }
 
 /// Round timing.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoundTunables {
     /// Seconds of play in a round.
@@ -125,7 +135,7 @@ pub struct RoundTunables {
 }
 
 /// Session lifecycle.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionTunables {
     /// Seconds an empty session lives on before it is dropped.
@@ -136,7 +146,7 @@ pub struct SessionTunables {
 }
 
 /// Per-connection buffering.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkTunables {
     /// Bytes a connection's socket may owe (not yet taken by the kernel); a delta is

@@ -16,6 +16,7 @@
 //! - [`outbox`]: the game's side of a connection and the slow-client policy.
 //! - [`commands`]: what a connection's task asks of the worker of its session.
 //! - [`checkpoint`]: a session at one tick, as a cluster node writes it to Redis.
+//! - [`recording`]: a round as its inputs, what a replay re-plays.
 //! - [`handover`]: checkpoints and pairing codes, from the tick workers to the cluster.
 //!
 //! The game side:
@@ -24,6 +25,7 @@
 //! - [`fanout`]: a big session's sends spread over several threads.
 //! - [`sessions`]: the registry: which worker owns which session, caps, pairing codes.
 //! - [`worker`]: the tick workers, each stepping its sessions on its own cadence.
+//! - [`replay`]: every round kept as a file, re-played to verify it or to watch it.
 //! - [`results`]: finished rounds kept in SQLite by a writer thread, and the leaderboard.
 //! - [`stats`]: counters the server keeps about itself.
 //! - [`monitor`]: what the operator's live page shows: sessions, players, refusals.
@@ -44,10 +46,12 @@ pub mod handover;
 pub mod input_slot;
 pub mod link;
 pub mod outbox;
+pub mod recording;
 
 pub mod fanout;
 pub mod monitor;
 pub mod pairing;
+pub mod replay;
 pub mod results;
 pub mod session;
 pub mod sessions;

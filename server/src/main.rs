@@ -13,6 +13,9 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    command: Option<Tool>,
     /// Address to listen on.
     #[arg(long, env = "ARENA_ADDR", default_value = "0.0.0.0:8080")]
     addr: SocketAddr,
@@ -67,6 +70,21 @@ struct Args {
     echo: bool,
 }
 
+/// The binary's other jobs.
+#[derive(Debug, clap::Subcommand)]
+enum Tool {
+    /// Reads a replay file (from the data directory's replays/ folder): what round it
+    /// is, and with `--verify` re-plays it and checks the state recorded every second.
+    Replay {
+        /// The file.
+        file: PathBuf,
+        /// Re-play the round and check it against its recorded state hashes; exits
+        /// with 1 at the first second that differs.
+        #[arg(long)]
+        verify: bool,
+    },
+}
+
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -74,6 +92,9 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if let Some(Tool::Replay { file, verify }) = &args.command {
+        return replay(file, *verify);
+    }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = args.io_threads {
         runtime.worker_threads(threads.max(1));
@@ -145,6 +166,39 @@ async fn serve(args: Args) -> anyhow::Result<()> {
 
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `arena-server replay FILE [--verify]`.
+fn replay(path: &std::path::Path, verify: bool) -> anyhow::Result<()> {
+    use arena_server::replay::{ReplayFile, Verdict};
+    let file = ReplayFile::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let recording = &file.recording;
+    println!(
+        "session {} round {}: ticks {} to {}, {} ticks with inputs, {} state hashes",
+        file.session,
+        file.round,
+        recording.keyframe.tick,
+        recording.end_tick,
+        recording.ticks.len(),
+        recording.hashes.len()
+    );
+    for (name, points) in &file.scores {
+        println!("  {points:>4}  {name}");
+    }
+    if !verify {
+        return Ok(());
+    }
+    match file.verify()? {
+        Verdict::Same { seconds, ticks } => {
+            println!(
+                "verified: {ticks} ticks re-played, the state matched at all {seconds} seconds"
+            );
+            Ok(())
+        }
+        Verdict::Diverged { second, tick } => {
+            anyhow::bail!("the re-play diverges at second {second} of the round (tick {tick})")
+        }
+    }
 }
 
 /// A cluster node's public URL: `--public-url`, or the address it listens on.

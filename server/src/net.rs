@@ -16,6 +16,7 @@ mod inputs;
 mod leaderboard;
 mod page;
 mod play;
+mod replays;
 mod upgrade;
 
 use std::collections::HashMap;
@@ -68,6 +69,8 @@ pub(crate) struct Site {
     pub(crate) admin: Option<Admin>,
     /// This server as a cluster node, in cluster mode.
     pub(crate) cluster: Option<Arc<Cluster>>,
+    /// The replays folder, when replays are kept.
+    pub(crate) replays: Option<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -118,7 +121,9 @@ pub(crate) fn router(state: AppState, echo: bool) -> Router {
         )
         .route("/metrics", get(metrics))
         .route("/match/{code}", get(cluster::find_match))
-        .route("/cluster", get(cluster::status));
+        .route("/cluster", get(cluster::status))
+        .route("/api/replays", get(replays::index))
+        .route("/api/replays/{id}", get(replays::frames));
     let router = if echo {
         router.route("/echo", get(upgrade::echo))
     } else {

@@ -19,6 +19,8 @@ use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 
+use crate::replay::ReplayFile;
+
 pub use leaderboard::{Leaderboard, Period, RecentRound, Standing, Standings};
 
 /// The database file inside the data directory.
@@ -79,15 +81,44 @@ pub enum ResultsError {
     Thread(std::io::Error),
 }
 
+/// What the writer thread keeps.
+#[derive(Debug)]
+enum Kept {
+    /// A round's result, into the database.
+    Round(RoundResult),
+    /// A round's replay, into the replays folder.
+    Replay(Box<ReplayFile>),
+}
+
 /// Where sessions hand their finished rounds: cheap to clone, never blocks.
 #[derive(Debug, Clone, Default)]
-pub struct ResultsSink(Option<mpsc::Sender<RoundResult>>);
+pub struct ResultsSink {
+    kept: Option<mpsc::Sender<Kept>>,
+    /// Whether replays are kept too.
+    replays: bool,
+}
 
 impl ResultsSink {
     /// Keeps `round`, if results are kept; returns at once either way.
     pub fn record(&self, round: RoundResult) {
-        if let Some(rounds) = &self.0
-            && rounds.send(round).is_err()
+        self.keep(Kept::Round(round));
+    }
+
+    /// Whether rounds should be recorded for replays.
+    pub fn keeps_replays(&self) -> bool {
+        self.kept.is_some() && self.replays
+    }
+
+    /// Keeps a round's replay, if replays are kept; returns at once either way.
+    pub fn record_replay(&self, replay: ReplayFile) {
+        if self.replays {
+            self.keep(Kept::Replay(Box::new(replay)));
+        }
+    }
+
+    fn keep(&self, kept: Kept) {
+        if let Some(sender) = &self.kept
+            && sender.send(kept).is_err()
         {
             tracing::warn!("the results writer has stopped: a round is not kept");
         }
@@ -105,13 +136,14 @@ pub struct Results {
 }
 
 impl Results {
-    /// Keeps results in `dir` (made if missing), or nowhere if `dir` is `None`. Never
-    /// fails: a database that cannot be used turns persistence off, and says why.
-    pub fn open(dir: Option<&Path>) -> Results {
+    /// Keeps results in `dir` (made if missing), or nowhere if `dir` is `None`, and
+    /// the rounds' replays in its `replays/` folder, at most `replay_bytes` of them.
+    /// Never fails: a database that cannot be used turns persistence off, and says why.
+    pub fn open(dir: Option<&Path>, replay_bytes: u64) -> Results {
         let Some(dir) = dir else {
             return Results::off("off (no data directory)".into());
         };
-        match Results::try_open(dir) {
+        match Results::try_open(dir, replay_bytes) {
             Ok(results) => {
                 tracing::info!(path = %dir.join(FILE).display(), "keeping round results");
                 results
@@ -132,7 +164,7 @@ impl Results {
         }
     }
 
-    fn try_open(dir: &Path) -> Result<Results, ResultsError> {
+    fn try_open(dir: &Path, replay_bytes: u64) -> Result<Results, ResultsError> {
         std::fs::create_dir_all(dir).map_err(|source| ResultsError::Directory {
             path: dir.to_owned(),
             source,
@@ -145,12 +177,16 @@ impl Results {
         let mut connection = Connection::open(&path).map_err(database)?;
         schema::prepare(&mut connection).map_err(database)?;
         let (rounds, inbox) = mpsc::channel();
+        let replays = (dir.join(REPLAYS), replay_bytes);
         let writer = std::thread::Builder::new()
             .name("arena-results".into())
-            .spawn(move || write_rounds(connection, &inbox))
+            .spawn(move || write_rounds(connection, &replays, &inbox))
             .map_err(ResultsError::Thread)?;
         Ok(Results {
-            sink: ResultsSink(Some(rounds)),
+            sink: ResultsSink {
+                kept: Some(rounds),
+                replays: replay_bytes > 0,
+            },
             writer: Some(writer),
             status: format!("on ({})", path.display()),
             path: Some(path),
@@ -182,13 +218,36 @@ impl Results {
             tracing::error!("the results writer panicked");
         }
     }
+
+    /// The replays folder, when results are kept.
+    pub fn replays_dir(&self) -> Option<PathBuf> {
+        let path = self.path.as_ref()?;
+        Some(path.parent()?.join(REPLAYS))
+    }
 }
 
-/// The writer thread: one transaction per round, until every sender is gone.
-fn write_rounds(mut connection: Connection, rounds: &mpsc::Receiver<RoundResult>) {
-    for round in rounds {
-        if let Err(err) = schema::insert(&mut connection, &round) {
-            tracing::error!(%err, session = %round.session, round = round.number, "a round could not be kept");
+/// The replays folder, in the data directory.
+const REPLAYS: &str = "replays";
+
+/// The writer thread: one transaction per round, each replay a file (the folder kept
+/// under its bound), until every sender is gone.
+fn write_rounds(
+    mut connection: Connection,
+    (replays, keep_bytes): &(PathBuf, u64),
+    kept: &mpsc::Receiver<Kept>,
+) {
+    for item in kept {
+        match item {
+            Kept::Round(round) => {
+                if let Err(err) = schema::insert(&mut connection, &round) {
+                    tracing::error!(%err, session = %round.session, round = round.number, "a round could not be kept");
+                }
+            }
+            Kept::Replay(replay) => {
+                if let Err(err) = crate::replay::store(replays, &replay, *keep_bytes) {
+                    tracing::error!(%err, session = %replay.session, round = replay.round, "a replay could not be kept");
+                }
+            }
         }
     }
 }

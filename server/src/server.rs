@@ -169,9 +169,13 @@ impl Server {
             admin_token,
             cluster,
         } = self;
-        let results = tokio::task::spawn_blocking(move || Results::open(data_dir.as_deref()))
-            .await
-            .map_err(|err| io("cannot open the results database")(std::io::Error::other(err)))?;
+        let replay_bytes = u64::from(tunables.replays.keep_mb) * 1024 * 1024;
+        let results =
+            tokio::task::spawn_blocking(move || Results::open(data_dir.as_deref(), replay_bytes))
+                .await
+                .map_err(|err| {
+                    io("cannot open the results database")(std::io::Error::other(err))
+                })?;
         let (notes, notes_rx) = match cluster {
             Some(_) => {
                 let (notes, receiver) = Notes::channel();
@@ -215,6 +219,9 @@ impl Server {
                 results_status: results.status().to_owned(),
                 admin: Admin::new(admin_token),
                 cluster: cluster.as_ref().map(|(node, _, _)| node.clone()),
+                replays: results
+                    .replays_dir()
+                    .filter(|_| tunables.replays.keep_mb > 0),
             },
         );
         let send_buffer = tunables.network.send_buffer_bytes as usize;

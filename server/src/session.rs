@@ -28,6 +28,7 @@ use crate::fanout::FanoutPool;
 use crate::frame::encode;
 use crate::input_slot::InputSlot;
 use crate::outbox::{Offer, Outbox, Outgoing};
+use crate::replay::ReplayFile;
 use crate::results::{PlayerResult, ResultsSink, RoundResult};
 use crate::sim::Simulation;
 
@@ -103,6 +104,8 @@ pub struct Session {
     chat: std::collections::VecDeque<ChatLine>,
     /// Words masked in chat lines.
     masked_words: Vec<String>,
+    /// The tunables as TOML, for the replays of its rounds.
+    tunables_toml: Arc<str>,
 }
 
 /// The least bound on a socket's unsent bytes: below it, a client's own receive buffer
@@ -147,11 +150,16 @@ impl Session {
             watch: report::Watch::default(),
             chat: std::collections::VecDeque::new(),
             masked_words: tunables.chat.masked_words.clone(),
+            tunables_toml: toml::to_string(tunables).unwrap_or_default().into(),
         }
     }
 
-    /// Hands every round this session finishes to `results`.
+    /// Hands every round this session finishes to `results`, with its replay if
+    /// replays are kept.
     pub fn keep_results(&mut self, results: ResultsSink) {
+        if results.keeps_replays() {
+            self.sim.record_rounds();
+        }
         self.results = results;
     }
 
@@ -215,6 +223,7 @@ impl Session {
             }
         }
         self.sim.step();
+        self.record_replay();
         if self.sim.is_send_tick() {
             self.record_finished_rounds();
         }
@@ -300,6 +309,28 @@ impl Session {
                 players,
             });
         }
+    }
+
+    /// Hands the round the simulation finished recording, if it did, to the results
+    /// writer as a replay file (written there, off the tick thread).
+    fn record_replay(&mut self) {
+        let Some(recording) = self.sim.take_recording() else {
+            return;
+        };
+        let number = self.sim.round_state().number;
+        let ended_at_ms = crate::results::unix_ms();
+        let mut scores = self.sim.scoreboard();
+        scores.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        self.results.record_replay(ReplayFile {
+            format: crate::replay::FORMAT,
+            session: self.code.clone(),
+            round: number,
+            started_at_ms: ended_at_ms - self.round_ms,
+            ended_at_ms,
+            scores,
+            tunables: self.tunables_toml.to_string(),
+            recording,
+        });
     }
 
     /// The bytes a member's socket may hold unsent in the kernel: `unsent_deltas` of

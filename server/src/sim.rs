@@ -6,6 +6,7 @@
 
 mod broad_phase;
 mod collision;
+mod journal;
 mod movement;
 mod replication;
 mod restore;
@@ -37,6 +38,7 @@ use state::{
 };
 
 use crate::config::Tunables;
+use crate::recording::Input;
 
 /// The stages of a tick, in the order they run.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,6 +72,8 @@ pub struct Simulation {
     players: usize,
     next_id: u32,
     snapshot_query: QueryState<(Replicated, &'static Replica)>,
+    /// The round recorder, when rounds are recorded for replays.
+    journal: Option<journal::Journal>,
 }
 
 impl Simulation {
@@ -155,6 +159,7 @@ impl Simulation {
             players,
             next_id,
             snapshot_query,
+            journal: None,
         }
     }
 
@@ -198,6 +203,9 @@ impl Simulation {
     /// Adds a player at a free spot; it appears (with a `PlayerJoined` event) in the
     /// next delta.
     pub fn spawn_player(&mut self, name: &str) -> EntityId {
+        self.note(Input::Join {
+            name: name.to_owned(),
+        });
         let id = self.allocate_id();
         let rules = self.rules().clone();
         let mut occupied = self.world.query::<(&Position, &Body)>();
@@ -228,6 +236,7 @@ impl Simulation {
     /// Removes a player; it disappears (with a `PlayerLeft` event) in the next delta.
     /// Returns false if there was no such player.
     pub fn remove_player(&mut self, id: EntityId) -> bool {
+        self.note(Input::Leave { id: id.0 });
         let Some(&entity) = self.index.get(&id) else {
             return false;
         };
@@ -248,6 +257,7 @@ impl Simulation {
     /// Makes a player a ghost while its connection is lost (`away`), or brings it back.
     /// A ghost stops and touches nothing: see [`Away`].
     pub fn set_away(&mut self, id: EntityId, away: bool) {
+        self.note(Input::Away { id: id.0, away });
         let Some(&entity) = self.index.get(&id) else {
             return;
         };
@@ -273,6 +283,12 @@ impl Simulation {
 
     /// Sets a player's steering from a wire `Move`; it takes effect at the next step.
     pub fn steer(&mut self, id: EntityId, seq: u32, dx: i8, dy: i8) {
+        self.note(Input::Steer {
+            id: id.0,
+            seq,
+            dx,
+            dy,
+        });
         let Some(&entity) = self.index.get(&id) else {
             return;
         };
@@ -287,9 +303,11 @@ impl Simulation {
 
     /// Computes the next tick and returns its delta.
     pub fn step(&mut self) -> &Delta {
+        let before = self.round_state().phase;
         let mut clock = self.world.resource_mut::<Clock>();
         clock.tick = clock.tick.next();
         self.schedule.run(&mut self.world);
+        self.journal_step(before);
         self.delta()
     }
 
@@ -314,6 +332,15 @@ impl Simulation {
     pub fn name_of(&self, id: EntityId) -> Option<String> {
         let entity = *self.index.get(&id)?;
         self.world.get::<Player>(entity).map(|p| p.name.clone())
+    }
+
+    /// Every player's name and score.
+    pub fn scoreboard(&mut self) -> Vec<(String, u32)> {
+        let mut players = self.world.query::<(&Player, &Score)>();
+        players
+            .iter(&self.world)
+            .map(|(p, s)| (p.name.clone(), s.0))
+            .collect()
     }
 
     /// Whether a player in the game goes by `name` (ignoring case): two players who

@@ -14,6 +14,7 @@ mod chat;
 mod controller;
 #[cfg(test)]
 mod generated;
+mod replay;
 
 use std::borrow::Cow;
 
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use chat::{ChatLine, ChatLines, Say};
 pub use controller::{ControllerStatus, Feed, PairCode, PairRefused, Paired};
+pub use replay::ReplayFrames;
 
 /// A simulation step number. It starts at 1 and wraps after `u32::MAX`, which at 30 Hz
 /// is 4.5 years: compare with [`Tick::since`], never with `<`.

@@ -36,6 +36,29 @@ fn event(e: &GameEvent) -> Vec<u8> {
     rmp_serde::to_vec(e).expect("events encode")
 }
 
+/// A replay of the example world: its snapshot, then one delta (no change).
+fn replay_frames(snapshot: &Snapshot) -> Vec<u8> {
+    let frames = ReplayFrames {
+        session: "room1".into(),
+        round: 2,
+        tick_hz: 30,
+        send_hz: 30,
+        arena: ArenaInfo {
+            width: 32000,
+            height: 32000,
+            round_ticks: 1800,
+            intermission_ticks: 150,
+            player_speed: 1600,
+        },
+        snapshot: snapshot.clone(),
+        deltas: vec![Delta {
+            tick: Tick(121),
+            ..Delta::default()
+        }],
+    };
+    rmp_serde::to_vec(&frames).expect("replay frames encode")
+}
+
 /// The example world the document uses: one ball and one player.
 fn snapshot() -> Snapshot {
     Snapshot {
@@ -181,6 +204,7 @@ fn expected_blocks() -> Vec<(&'static str, String)> {
             hex_block(&encode_client(&say()).expect("encodes")),
         ),
         ("Chat (server)", hex_block(&server(&chat_lines()))),
+        ("ReplayFrames", hex_block(&replay_frames(&snapshot))),
         ("Welcome", hex_block(&server(&welcome(&snapshot)))),
         (
             "Snapshot",

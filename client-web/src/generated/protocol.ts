@@ -422,3 +422,33 @@ from: string,
  * What was said: plain text, to be shown as text, never as markup.
  */
 text: string, };
+
+export type ReplayFrames = { 
+/**
+ * The session's code.
+ */
+session: string, 
+/**
+ * The round's number.
+ */
+round: number, 
+/**
+ * Ticks per second.
+ */
+tick_hz: number, 
+/**
+ * Deltas per second: one every `tick_hz / send_hz` ticks.
+ */
+send_hz: number, 
+/**
+ * The arena.
+ */
+arena: ArenaInfo, 
+/**
+ * The world at the round's start.
+ */
+snapshot: Snapshot, 
+/**
+ * Every delta of the round, in order.
+ */
+deltas: Array<Delta>, };

@@ -10,13 +10,15 @@ struct Page;
 
 /// Serves the pages' files: `/` (with any query, such as a share link's `?s=CODE`) is
 /// the game page, `/controller` (`?c=CODE` from a QR code) the phone controller,
-/// `/leaderboard` the standings.
+/// `/leaderboard` the standings, `/replays` and `/replay/ID` the replays.
 pub(super) async fn file(uri: Uri) -> Response {
     let path = match uri.path().trim_start_matches('/') {
         "" => "index.html",
         "controller" => "controller.html",
         "leaderboard" => "leaderboard.html",
         "admin" => "admin.html",
+        "replays" => "replay.html",
+        path if path.starts_with("replay/") && !path.contains('.') => "replay.html",
         path => path,
     };
     match Page::get(path) {

@@ -57,6 +57,7 @@ fn render() -> String {
         ControllerStatus::decl(&cfg),
         ChatLines::decl(&cfg),
         ChatLine::decl(&cfg),
+        ReplayFrames::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {
