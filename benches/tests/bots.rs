@@ -188,3 +188,84 @@ async fn bots_spread_over_as_many_sessions_as_asked() {
     assert_eq!(report.ticks_missed, 0, "{report:?}");
     server.stop().await;
 }
+
+/// Watches `session` as a spectator until `stop`; the chat lines it was sent.
+async fn chat_seen(addr: SocketAddr, session: &str, stop: oneshot::Receiver<()>) -> Vec<String> {
+    use arena_shared::codec::{decode_server, encode_client};
+    use arena_shared::protocol::{ClientMessage, Hello, Role, ServerMessage};
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let mut request = format!("ws://{addr}/ws")
+        .into_client_request()
+        .expect("a valid URL");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        arena_shared::limits::SUBPROTOCOL
+            .parse()
+            .expect("a header value"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the server accepts");
+    let hello = ClientMessage::Hello(Hello {
+        name: "watcher".into(),
+        session: Some(session.into()),
+        role: Role::Spectator,
+        reconnect: None,
+    });
+    let bytes = encode_client(&hello).expect("encodes");
+    ws.send(Message::Binary(bytes.into())).await.expect("sends");
+    let mut lines = Vec::new();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return lines,
+            frame = ws.next() => match frame {
+                Some(Ok(Message::Binary(bytes))) => {
+                    if let Ok(ServerMessage::Chat(chat)) = decode_server(&bytes) {
+                        lines.extend(chat.lines.into_iter().map(|l| format!("{}: {}", l.from, l.text)));
+                    }
+                }
+                Some(Ok(_)) => {}
+                _ => return lines,
+            },
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_chat_only_when_asked() {
+    let tunables = Tunables::merged("[balls]\ncount = 3\n", "test").expect("valid tunables");
+    let server = start(tunables, any_port()).await;
+    let target = resolve(&format!("ws://{}/ws", server.addr), false)
+        .await
+        .expect("loopback target");
+    for (session, chat_every) in [
+        ("quiet", None),
+        ("chatty", Some(Duration::from_millis(400))),
+    ] {
+        let (stop, stopped) = oneshot::channel();
+        let watcher = tokio::spawn(chat_seen(server.addr, session, stopped));
+        let config = RunConfig {
+            chat_every,
+            ..short_run(4, session, 9)
+        };
+        let report = run(&target, &config).await;
+        assert_eq!(report.unexpected_closes, 0, "{:?}", report.close_reasons);
+        let _ = stop.send(());
+        let lines = watcher.await.expect("the watcher ends");
+        match chat_every {
+            None => assert_eq!(lines, Vec::<String>::new(), "bots never chat unless asked"),
+            Some(_) => {
+                let said = lines.iter().filter(|l| l.contains(": bot line ")).count();
+                assert!(
+                    said >= 4 * 3,
+                    "four bots, a line every 400 ms for 2 s: {lines:?}"
+                );
+            }
+        }
+    }
+    server.stop().await;
+}

@@ -47,6 +47,8 @@ pub struct Tunables {
 pub struct ReplayTunables {
     /// Megabytes of replay files kept at most: past it, the oldest go (0: keep none).
     pub keep_mb: u32,
+    /// Replay files kept at most: past it, the oldest go.
+    pub keep_files: u32,
 }
 
 /// Chat in a session.

@@ -196,9 +196,18 @@ pub struct Listed {
     pub bytes: u64,
 }
 
+/// How much of the replays folder is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keep {
+    /// Bytes at most.
+    pub bytes: u64,
+    /// Files at most.
+    pub files: usize,
+}
+
 /// Writes `file` into `dir` (made if missing), then removes the oldest files until the
-/// folder holds at most `keep_bytes`.
-pub fn store(dir: &Path, file: &ReplayFile, keep_bytes: u64) -> Result<(), ReplayError> {
+/// folder holds at most `keep`.
+pub fn store(dir: &Path, file: &ReplayFile, keep: Keep) -> Result<(), ReplayError> {
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| ReplayError::Io { path, source }
@@ -208,14 +217,16 @@ pub fn store(dir: &Path, file: &ReplayFile, keep_bytes: u64) -> Result<(), Repla
     std::fs::write(&path, file.encode()?).map_err(io(&path))?;
     let mut files = files(dir);
     let mut total: u64 = files.iter().map(|(_, bytes)| bytes).sum();
+    let mut count = files.len();
     // Oldest first: names start with the round's start time.
     files.sort();
     for (old, bytes) in files {
-        if total <= keep_bytes {
+        if total <= keep.bytes && count <= keep.files {
             break;
         }
         if std::fs::remove_file(&old).is_ok() {
             total -= bytes;
+            count -= 1;
         }
     }
     Ok(())

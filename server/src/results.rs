@@ -19,7 +19,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 
-use crate::replay::ReplayFile;
+use crate::replay::{Keep, ReplayFile};
 
 pub use leaderboard::{Leaderboard, Period, RecentRound, Standing, Standings};
 
@@ -137,13 +137,13 @@ pub struct Results {
 
 impl Results {
     /// Keeps results in `dir` (made if missing), or nowhere if `dir` is `None`, and
-    /// the rounds' replays in its `replays/` folder, at most `replay_bytes` of them.
+    /// the rounds' replays in its `replays/` folder, at most `replays` of them.
     /// Never fails: a database that cannot be used turns persistence off, and says why.
-    pub fn open(dir: Option<&Path>, replay_bytes: u64) -> Results {
+    pub fn open(dir: Option<&Path>, replays: Keep) -> Results {
         let Some(dir) = dir else {
             return Results::off("off (no data directory)".into());
         };
-        match Results::try_open(dir, replay_bytes) {
+        match Results::try_open(dir, replays) {
             Ok(results) => {
                 tracing::info!(path = %dir.join(FILE).display(), "keeping round results");
                 results
@@ -164,7 +164,7 @@ impl Results {
         }
     }
 
-    fn try_open(dir: &Path, replay_bytes: u64) -> Result<Results, ResultsError> {
+    fn try_open(dir: &Path, keep: Keep) -> Result<Results, ResultsError> {
         std::fs::create_dir_all(dir).map_err(|source| ResultsError::Directory {
             path: dir.to_owned(),
             source,
@@ -177,7 +177,7 @@ impl Results {
         let mut connection = Connection::open(&path).map_err(database)?;
         schema::prepare(&mut connection).map_err(database)?;
         let (rounds, inbox) = mpsc::channel();
-        let replays = (dir.join(REPLAYS), replay_bytes);
+        let replays = (dir.join(REPLAYS), keep);
         let writer = std::thread::Builder::new()
             .name("arena-results".into())
             .spawn(move || write_rounds(connection, &replays, &inbox))
@@ -185,7 +185,7 @@ impl Results {
         Ok(Results {
             sink: ResultsSink {
                 kept: Some(rounds),
-                replays: replay_bytes > 0,
+                replays: keep.bytes > 0 && keep.files > 0,
             },
             writer: Some(writer),
             status: format!("on ({})", path.display()),
@@ -233,7 +233,7 @@ const REPLAYS: &str = "replays";
 /// under its bound), until every sender is gone.
 fn write_rounds(
     mut connection: Connection,
-    (replays, keep_bytes): &(PathBuf, u64),
+    (replays, keep): &(PathBuf, Keep),
     kept: &mpsc::Receiver<Kept>,
 ) {
     for item in kept {
@@ -244,7 +244,7 @@ fn write_rounds(
                 }
             }
             Kept::Replay(replay) => {
-                if let Err(err) = crate::replay::store(replays, &replay, *keep_bytes) {
+                if let Err(err) = crate::replay::store(replays, &replay, *keep) {
                     tracing::error!(%err, session = %replay.session, round = replay.round, "a replay could not be kept");
                 }
             }

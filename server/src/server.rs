@@ -169,9 +169,12 @@ impl Server {
             admin_token,
             cluster,
         } = self;
-        let replay_bytes = u64::from(tunables.replays.keep_mb) * 1024 * 1024;
+        let replays = crate::replay::Keep {
+            bytes: u64::from(tunables.replays.keep_mb) * 1024 * 1024,
+            files: tunables.replays.keep_files as usize,
+        };
         let results =
-            tokio::task::spawn_blocking(move || Results::open(data_dir.as_deref(), replay_bytes))
+            tokio::task::spawn_blocking(move || Results::open(data_dir.as_deref(), replays))
                 .await
                 .map_err(|err| {
                     io("cannot open the results database")(std::io::Error::other(err))
@@ -221,7 +224,7 @@ impl Server {
                 cluster: cluster.as_ref().map(|(node, _, _)| node.clone()),
                 replays: results
                     .replays_dir()
-                    .filter(|_| tunables.replays.keep_mb > 0),
+                    .filter(|_| tunables.replays.keep_mb > 0 && tunables.replays.keep_files > 0),
             },
         );
         let send_buffer = tunables.network.send_buffer_bytes as usize;

@@ -123,13 +123,23 @@ fn the_replays_folder_keeps_under_its_bound_dropping_the_oldest() -> Result<(), 
     let _ = std::fs::remove_dir_all(&dir);
     let mut file = played_round();
     let size = file.encode()?.len() as u64;
+    let by_size = Keep {
+        bytes: size * 2 + size / 2,
+        files: 10,
+    };
     for start in [1_000, 2_000, 3_000] {
         file.started_at_ms = start;
-        store(&dir, &file, size * 2 + size / 2)?;
+        store(&dir, &file, by_size)?;
     }
-    let listed = list(&dir, 10);
-    let ids: Vec<&str> = listed.iter().map(|l| l.id.as_str()).collect();
-    assert_eq!(ids, ["3000-rec-1", "2000-rec-1"], "the oldest went");
+    let ids = |dir: &Path| -> Vec<String> { list(dir, 10).into_iter().map(|l| l.id).collect() };
+    assert_eq!(ids(&dir), ["3000-rec-1", "2000-rec-1"], "the oldest went");
+    file.started_at_ms = 4_000;
+    let by_count = Keep {
+        bytes: u64::MAX,
+        files: 1,
+    };
+    store(&dir, &file, by_count)?;
+    assert_eq!(ids(&dir), ["4000-rec-1"], "and past the count too");
     assert_eq!(path_of(&dir, "../etc/passwd"), None);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

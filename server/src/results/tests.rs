@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use super::*;
 
+const NO_REPLAYS: Keep = Keep { bytes: 0, files: 0 };
+
 /// A fresh directory under the system's temporary one.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("arena-results-{}-{name}", std::process::id()));
@@ -34,7 +36,7 @@ const HOUR: i64 = 3_600_000;
 #[test]
 fn rounds_are_kept_across_a_restart_and_summed_into_the_leaderboard() {
     let dir = scratch("kept");
-    let results = Results::open(Some(&dir), 0);
+    let results = Results::open(Some(&dir), NO_REPLAYS);
     assert!(results.status().starts_with("on"), "{}", results.status());
     let sink = results.sink();
     sink.record(round(
@@ -54,7 +56,7 @@ fn rounds_are_kept_across_a_restart_and_summed_into_the_leaderboard() {
     drop(sink);
     results.close(); // every round handed over is written
 
-    let reopened = Results::open(Some(&dir), 0);
+    let reopened = Results::open(Some(&dir), NO_REPLAYS);
     let board = reopened.leaderboard().expect("results are kept");
     let day = board.read(Period::Day, None, NOW).expect("reads");
     let by_points: Vec<(&str, i64, i64, i64)> = day
@@ -105,7 +107,7 @@ fn a_file_that_is_not_a_database_turns_results_off_and_says_why() {
         b"this is not an SQLite database, not even close".repeat(100),
     )
     .expect("writes");
-    let results = Results::open(Some(&dir), 0);
+    let results = Results::open(Some(&dir), NO_REPLAYS);
     assert!(results.status().starts_with("off"), "{}", results.status());
     assert!(
         results.status().contains("not a database"),
@@ -127,7 +129,7 @@ fn a_database_from_a_newer_server_is_refused_rather_than_guessed_at() {
         .pragma_update(None, "user_version", 99)
         .expect("sets");
     drop(connection);
-    let results = Results::open(Some(&dir), 0);
+    let results = Results::open(Some(&dir), NO_REPLAYS);
     assert!(
         results.status().contains("newer than this server"),
         "{}",
@@ -137,7 +139,7 @@ fn a_database_from_a_newer_server_is_refused_rather_than_guessed_at() {
 
 #[test]
 fn no_data_directory_keeps_nothing() {
-    let results = Results::open(None, 0);
+    let results = Results::open(None, NO_REPLAYS);
     assert!(results.status().starts_with("off"));
     results.sink().record(round("a", 1, NOW, &[("ada", 1)]));
 }
