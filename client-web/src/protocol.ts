@@ -17,6 +17,7 @@ export const DIR_SCALE = 127;
 // The message types are generated from the Rust types (src/generated/protocol.ts, by
 // ts-rs; a Rust test fails when that file is stale). The schemas below are typed
 // against them, so a generated type that changes without its schema fails the type check.
+export type * from "./generated/protocol";
 import type {
   Ack,
   ArenaInfo,
@@ -25,7 +26,6 @@ import type {
   ClientMessage,
   ControllerStatus,
   Delta,
-  EntityId,
   EntityKind,
   EntityState,
   Feed,
@@ -34,42 +34,15 @@ import type {
   PairRefused,
   Paired,
   Pong,
-  Role,
+  ReplayFrames,
   RoundPhase,
   RoundState,
   Score,
-  ReplayFrames,
   ServerMessage,
   Snapshot,
   Spawn,
-  Tick,
   Welcome,
 } from "./generated/protocol";
-
-export type {
-  Ack,
-  ArenaInfo,
-  ChatLine,
-  ClientMessage,
-  Delta,
-  EntityId,
-  EntityKind,
-  EntityState,
-  Feed,
-  GameEvent,
-  PairCode,
-  Paired,
-  ReplayFrames,
-  Role,
-  RoundPhase,
-  RoundState,
-  Score,
-  ServerMessage,
-  Snapshot,
-  Spawn,
-  Tick,
-  Welcome,
-};
 
 /** A frame that is not a valid server message. */
 export class ProtocolError extends Error {}

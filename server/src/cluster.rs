@@ -319,13 +319,9 @@ impl Cluster {
         let nodes = self.nodes.read();
         let mut placed = self.placed.lock();
         let mine = self.record();
-        let chosen = least_loaded(
-            nodes
-                .iter()
-                .map(|n| if n.id == self.id { &mine } else { n })
-                .chain((!nodes.iter().any(|n| n.id == self.id)).then_some(&mine)),
-            &placed,
-        );
+        // The others as their records say, this node as it is now.
+        let others = nodes.iter().filter(|n| n.id != self.id);
+        let chosen = least_loaded(others.chain(std::iter::once(&mine)), &placed);
         *placed.entry(chosen.clone()).or_default() += 1;
         chosen
     }

@@ -18,7 +18,7 @@ use arena_shared::protocol::{ReplayFrames, Snapshot};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, Tunables};
-use crate::recording::{Recording, state_hash};
+use crate::recording::Recording;
 use crate::sim::Simulation;
 
 /// The format written; a reader refuses any other.
@@ -121,14 +121,16 @@ impl ReplayFile {
         ReplayFile::decode(&bytes)
     }
 
-    fn game(&self) -> Result<Simulation, ReplayError> {
+    /// The round's game at its start, and the tunables it runs under.
+    fn game(&self) -> Result<(Tunables, Simulation), ReplayError> {
         let tunables = Tunables::merged(&self.tunables, "the replay")?;
-        Ok(Simulation::resume(&tunables, &self.recording.keyframe))
+        let sim = Simulation::resume(&tunables, &self.recording.keyframe);
+        Ok((tunables, sim))
     }
 
     /// Re-plays the round and checks each recorded state hash.
     pub fn verify(&self) -> Result<Verdict, ReplayError> {
-        let mut sim = self.game()?;
+        let (_, mut sim) = self.game()?;
         let hashes = &self.recording.hashes;
         let mut next = 0;
         let mut diverged = None;
@@ -142,8 +144,7 @@ impl ReplayFile {
                 next += 1;
             }
             if next < hashes.len() && hashes[next].tick == tick {
-                let hash = state_hash(&sim.checkpoint("", |_| None));
-                if hash != hashes[next].hash {
+                if sim.state_hash() != hashes[next].hash {
                     diverged = Some(Verdict::Diverged { second: next, tick });
                 }
                 next += 1;
@@ -157,8 +158,7 @@ impl ReplayFile {
 
     /// The round as the players saw it: the world at its start, then every delta.
     pub fn frames(&self) -> Result<ReplayFrames, ReplayError> {
-        let tunables = Tunables::merged(&self.tunables, "the replay")?;
-        let mut sim = Simulation::resume(&tunables, &self.recording.keyframe);
+        let (tunables, mut sim) = self.game()?;
         let mut snapshot = Snapshot::default();
         sim.write_snapshot(&mut snapshot);
         let mut deltas = Vec::new();

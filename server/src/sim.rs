@@ -203,7 +203,7 @@ impl Simulation {
     /// Adds a player at a free spot; it appears (with a `PlayerJoined` event) in the
     /// next delta.
     pub fn spawn_player(&mut self, name: &str) -> EntityId {
-        self.note(Input::Join {
+        self.note(|| Input::Join {
             name: name.to_owned(),
         });
         let id = self.allocate_id();
@@ -236,7 +236,7 @@ impl Simulation {
     /// Removes a player; it disappears (with a `PlayerLeft` event) in the next delta.
     /// Returns false if there was no such player.
     pub fn remove_player(&mut self, id: EntityId) -> bool {
-        self.note(Input::Leave { id: id.0 });
+        self.note(|| Input::Leave { id: id.0 });
         let Some(&entity) = self.index.get(&id) else {
             return false;
         };
@@ -257,7 +257,7 @@ impl Simulation {
     /// Makes a player a ghost while its connection is lost (`away`), or brings it back.
     /// A ghost stops and touches nothing: see [`Away`].
     pub fn set_away(&mut self, id: EntityId, away: bool) {
-        self.note(Input::Away { id: id.0, away });
+        self.note(|| Input::Away { id: id.0, away });
         let Some(&entity) = self.index.get(&id) else {
             return;
         };
@@ -283,7 +283,7 @@ impl Simulation {
 
     /// Sets a player's steering from a wire `Move`; it takes effect at the next step.
     pub fn steer(&mut self, id: EntityId, seq: u32, dx: i8, dy: i8) {
-        self.note(Input::Steer {
+        self.note(|| Input::Steer {
             id: id.0,
             seq,
             dx,

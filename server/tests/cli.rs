@@ -1,35 +1,16 @@
 //! The `arena-server` binary's command line, run as a real process: an empty
 //! `--data-dir` and `--no-results` keep no results, and `/healthz` says so.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
+#[path = "support/launch.rs"]
+mod launch;
+
 /// Starts the binary with `args` on a free loopback port; its `/healthz`, then stops it.
 fn healthz_with(args: &[&str]) -> String {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_arena-server"))
-        .args(["--addr", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let stdout = server.stdout.take().expect("piped");
-    // Read stdout to its end on a thread of its own: a closed pipe would fail the
-    // server's next line.
-    let (found, address) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("open http://").nth(1)
-                && let Some(addr) = rest.split('/').next()
-            {
-                let _ = found.send(addr.to_owned());
-            }
-        }
-    });
-    let address = address
-        .recv_timeout(std::time::Duration::from_secs(15))
-        .expect("the server prints its address");
+    let (mut server, address) = launch::launch(launch::server().args(args).stderr(Stdio::null()));
     let mut tcp = TcpStream::connect(&address).expect("connects");
     write!(
         tcp,

@@ -3,13 +3,15 @@
 //! a file with one input changed fails at the right second, and a broken file gets a
 //! clear error, never a panic.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use arena_server::recording::Input;
 use arena_server::replay::ReplayFile;
+
+#[path = "support/launch.rs"]
+mod launch;
 
 fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_arena-server")
@@ -31,26 +33,14 @@ fn recorded_rounds(dir: &Path) -> Vec<PathBuf> {
         "[round]\nlength_s = 3\nintermission_s = 0.5\n[balls]\ncount = 20\n",
     )
     .expect("writes the config");
-    let mut server = Command::new(binary())
-        .args(["--addr", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server starts");
-    let stdout = server.stdout.take().expect("piped");
-    let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .and_then(Result::ok)
-            .expect("the server prints its address");
-        if let Some(rest) = line.split("open http://").nth(1) {
-            break rest.split('/').next().unwrap_or_default().to_owned();
-        }
-    };
+    let (mut server, addr) = launch::launch(
+        launch::server()
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .stderr(Stdio::null()),
+    );
     let bots = PathBuf::from(binary()).with_file_name("arena-bots");
     let played = Command::new(&bots)
         .args([

@@ -39,6 +39,27 @@ async function launch(file, data, extra) {
   return { server, baseUrl };
 }
 
+/**
+ * Headless Chromium, and `page(label, options)`: a fresh context and page, its script
+ * errors collected in `pageErrors`.
+ */
+async function headless() {
+  const browser = await chromium.launch({
+    executablePath: chromiumBin,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+      "--no-first-run", "--disable-quic", "--disable-sync"],
+  });
+  const pageErrors = [];
+  async function page(label, options = { viewport: { width: 1000, height: 700 } }) {
+    const context = await browser.newContext(options);
+    const opened = await context.newPage();
+    opened.on("pageerror", (err) => pageErrors.push(`${label}: ${err.message}`));
+    return opened;
+  }
+  return { browser, pageErrors, page };
+}
+
 /** A free loopback port (for a redis-server of the test's own). */
 async function freePort() {
   const { createServer } = await import("node:net");
@@ -88,23 +109,12 @@ export async function startCluster(count, config = SMALL_ARENA) {
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, 1000));
-  const browser = await chromium.launch({
-    executablePath: chromiumBin,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--no-first-run", "--disable-quic", "--disable-sync"],
-  });
-  const pageErrors = [];
+  const { browser, pageErrors, page } = await headless();
   return {
     nodes,
     browser,
     pageErrors,
-    async page(label, options = { viewport: { width: 1000, height: 700 } }) {
-      const context = await browser.newContext(options);
-      const page = await context.newPage();
-      page.on("pageerror", (err) => pageErrors.push(`${label}: ${err.message}`));
-      return page;
-    },
+    page,
     async stop() {
       await browser.close();
       for (const server of servers) server.kill("SIGKILL");
@@ -121,26 +131,14 @@ export async function start(config = SMALL_ARENA, extra = []) {
   await writeFile(file, config);
   const data = join(dir, "data");
   let { server, baseUrl } = await launch(file, data, extra);
-  const browser = await chromium.launch({
-    executablePath: chromiumBin,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--no-first-run", "--disable-quic", "--disable-sync"],
-  });
-  const pageErrors = [];
+  const { browser, pageErrors, page } = await headless();
   return {
     get baseUrl() {
       return baseUrl;
     },
     browser,
     pageErrors,
-    /** A fresh context and page, its script errors collected in `pageErrors`. */
-    async page(label, options = { viewport: { width: 1000, height: 700 } }) {
-      const context = await browser.newContext(options);
-      const page = await context.newPage();
-      page.on("pageerror", (err) => pageErrors.push(`${label}: ${err.message}`));
-      return page;
-    },
+    page,
     /** A page that has joined `session` as `name` and is connected. */
     async joinAs(name, session, options) {
       const page = await this.page(name, options);

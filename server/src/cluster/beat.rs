@@ -8,6 +8,7 @@
 //! that ended. A lease found in another node's hands means that node took the session
 //! over while this one could not renew: this node's copy is sent there and dropped.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
@@ -18,6 +19,9 @@ use tokio_util::sync::CancellationToken;
 use super::Cluster;
 use super::directory::LEASE_TTL;
 use crate::handover::Note;
+
+/// A lease this node took for a session, and when.
+type Held = (String, Instant);
 
 /// How often a node beats: well inside `NODE_TTL` and `LEASE_TTL`.
 const BEAT: Duration = Duration::from_millis(500);
@@ -56,23 +60,18 @@ impl Cluster {
         *self.nodes.write() = nodes;
         self.placed.lock().clear();
 
-        let local = self.sessions.codes();
+        let local: HashSet<String> = self.sessions.codes().into_iter().collect();
         let now = Instant::now();
-        let (pending, ended): (Vec<String>, Vec<String>) = {
-            let held = self.held.lock();
-            let pending = held
-                .iter()
-                .filter(|(code, since)| !local.contains(code) && now - **since < ADOPTION_GRACE)
-                .map(|(code, _)| code.clone())
-                .collect();
-            let ended = held
-                .iter()
-                .filter(|(code, since)| !local.contains(code) && now - **since >= ADOPTION_GRACE)
-                .map(|(code, _)| code.clone())
-                .collect();
-            (pending, ended)
-        };
-        for code in local.iter().chain(&pending) {
+        // Leases held for sessions not (or no longer) here: those taken for a join
+        // still on its way are renewed, the others released.
+        let (pending, ended): (Vec<Held>, Vec<Held>) = self
+            .held
+            .lock()
+            .iter()
+            .filter(|(code, _)| !local.contains(*code))
+            .map(|(code, since)| (code.clone(), *since))
+            .partition(|(_, since)| now - *since < ADOPTION_GRACE);
+        for code in local.iter().chain(pending.iter().map(|(code, _)| code)) {
             let holder = self.directory.renew(code, &self.id).await?;
             if holder == self.id {
                 self.held.lock().entry(code.clone()).or_insert(now);
@@ -84,7 +83,7 @@ impl Cluster {
             tracing::warn!(session = %code, %holder, "the session's lease is another node's: moving its players there");
             self.sessions.moved(code, url).await;
         }
-        for code in ended {
+        for (code, _) in ended {
             self.directory.release(&code, &self.id, true).await?;
             self.held.lock().remove(&code);
         }

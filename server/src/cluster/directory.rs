@@ -164,31 +164,46 @@ impl Directory {
 
     /// Every live node's record; the ids of dead ones are pruned from the set.
     pub(crate) async fn nodes(&self) -> RedisResult<Vec<NodeRecord>> {
+        let live = self.live(NODES, node_key).await?;
+        let mut records: Vec<NodeRecord> = live
+            .iter()
+            .filter_map(|(_, json)| serde_json::from_str(json).ok())
+            .collect();
+        records.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(records)
+    }
+
+    /// The members of the set `set` whose own key (`key_of(member)`) still exists, with
+    /// its value; members whose key has expired are removed from the set.
+    async fn live(
+        &self,
+        set: &str,
+        key_of: fn(&str) -> String,
+    ) -> RedisResult<Vec<(String, String)>> {
         let mut con = self.con();
-        let ids: Vec<String> = redis::cmd("SMEMBERS")
-            .arg(NODES)
+        let members: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(set)
             .query_async(&mut con)
             .await?;
-        if ids.is_empty() {
+        if members.is_empty() {
             return Ok(Vec::new());
         }
-        let keys: Vec<String> = ids.iter().map(|id| node_key(id)).collect();
-        let records: Vec<Option<String>> =
+        let keys: Vec<String> = members.iter().map(|m| key_of(m)).collect();
+        let values: Vec<Option<String>> =
             redis::cmd("MGET").arg(&keys).query_async(&mut con).await?;
-        let mut live = Vec::with_capacity(ids.len());
-        for (id, record) in ids.iter().zip(records) {
-            match record.and_then(|json| serde_json::from_str::<NodeRecord>(&json).ok()) {
-                Some(record) => live.push(record),
+        let mut live = Vec::with_capacity(members.len());
+        for (member, value) in members.into_iter().zip(values) {
+            match value {
+                Some(value) => live.push((member, value)),
                 None => {
-                    let _: () = redis::cmd("SREM")
-                        .arg(NODES)
-                        .arg(id)
-                        .query_async(&mut con)
+                    redis::cmd("SREM")
+                        .arg(set)
+                        .arg(&member)
+                        .exec_async(&mut con)
                         .await?;
                 }
             }
         }
-        live.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(live)
     }
 
@@ -269,30 +284,7 @@ impl Directory {
 
     /// Every leased session and its holder; expired ones are pruned from the set.
     pub(crate) async fn sessions(&self) -> RedisResult<Vec<(String, String)>> {
-        let mut con = self.con();
-        let codes: Vec<String> = redis::cmd("SMEMBERS")
-            .arg(SESSIONS)
-            .query_async(&mut con)
-            .await?;
-        if codes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys: Vec<String> = codes.iter().map(|c| lease_key(c)).collect();
-        let holders: Vec<Option<String>> =
-            redis::cmd("MGET").arg(&keys).query_async(&mut con).await?;
-        let mut leased = Vec::with_capacity(codes.len());
-        for (code, holder) in codes.into_iter().zip(holders) {
-            match holder {
-                Some(holder) => leased.push((code, holder)),
-                None => {
-                    let _: () = redis::cmd("SREM")
-                        .arg(SESSIONS)
-                        .arg(&code)
-                        .query_async(&mut con)
-                        .await?;
-                }
-            }
-        }
+        let mut leased = self.live(SESSIONS, lease_key).await?;
         leased.sort();
         Ok(leased)
     }

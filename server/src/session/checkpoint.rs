@@ -5,6 +5,8 @@
 //! in it is a ghost waiting, for the reconnect grace period, for its client to come
 //! back with its token, exactly as after a lost connection.
 
+use std::collections::HashMap;
+
 use arena_shared::protocol::{ChatLine, EntityId};
 
 use super::{Dormant, Kind, Session};
@@ -13,28 +15,22 @@ use crate::config::Tunables;
 use crate::sim::Simulation;
 
 impl Session {
-    /// The session at its last computed tick.
+    /// The session at its last computed tick. Built on the tick thread once a second:
+    /// each player's token is looked up in one map, not searched for among members.
     pub fn checkpoint(&mut self) -> Checkpoint {
-        let (members, dormant) = (&self.members, &self.dormant);
-        let token_of = |id: EntityId| {
-            members
-                .iter()
-                .find_map(|m| match &m.kind {
-                    Kind::Viewer {
-                        player: Some(p),
-                        reconnect_token,
-                        ..
-                    } if *p == id => Some(reconnect_token.clone()),
-                    _ => None,
-                })
-                .or_else(|| {
-                    dormant
-                        .iter()
-                        .find(|d| d.player == id)
-                        .map(|d| d.token.clone())
-                })
-        };
-        let mut checkpoint = self.sim.checkpoint(&self.code, token_of);
+        let connected = self.members.iter().filter_map(|m| match &m.kind {
+            Kind::Viewer {
+                player: Some(id),
+                reconnect_token,
+                ..
+            } => Some((*id, reconnect_token)),
+            _ => None,
+        });
+        let away = self.dormant.iter().map(|d| (d.player, &d.token));
+        let tokens: HashMap<EntityId, &String> = connected.chain(away).collect();
+        let mut checkpoint = self
+            .sim
+            .checkpoint(&self.code, |id| tokens.get(&id).map(|t| (*t).clone()));
         checkpoint.chat = self
             .chat
             .iter()

@@ -38,12 +38,12 @@ impl Simulation {
         self.journal.as_mut()?.finished.take()
     }
 
-    /// Notes an input for the round being recorded.
-    pub(super) fn note(&mut self, input: Input) {
+    /// Notes an input for the round being recorded; `input` is made only then.
+    pub(super) fn note(&mut self, input: impl FnOnce() -> Input) {
         if let Some(journal) = &mut self.journal
             && journal.round.is_some()
         {
-            journal.pending.push(input);
+            journal.pending.push(input());
         }
     }
 
@@ -64,7 +64,7 @@ impl Simulation {
                 });
             }
             if (tick - round.keyframe.tick).is_multiple_of(every) {
-                let hash = state_hash(&self.checkpoint(&round.keyframe.session, |_| None));
+                let hash = self.state_hash();
                 round.hashes.push(StateHash { tick, hash });
             }
             if before == RoundPhase::Playing && after == RoundPhase::Intermission {
@@ -77,6 +77,12 @@ impl Simulation {
             journal.round = Some(self.keyframe());
         }
         self.journal = Some(journal);
+    }
+
+    /// The hash a recording keeps of the game now (its checkpoint without tokens or
+    /// chat), and a re-play checks.
+    pub fn state_hash(&mut self) -> u64 {
+        state_hash(&self.checkpoint("", |_| None))
     }
 
     /// The game now, as a recording starts from it.
@@ -96,12 +102,10 @@ impl Simulation {
         let mut inputs = recording.ticks.iter().peekable();
         while self.tick().0 < recording.end_tick {
             let next = self.tick().0 + 1;
+            // Ticks before the game's own (none, in a well-formed file) are passed over.
             while let Some(due) = inputs.next_if(|t| t.tick <= next) {
-                if due.tick < next {
-                    continue;
-                }
-                for input in &due.inputs {
-                    self.apply(input);
+                if due.tick == next {
+                    due.inputs.iter().for_each(|input| self.apply(input));
                 }
             }
             self.step();

@@ -2,7 +2,6 @@
 //! `arena-server` nodes started as the binary with `--cluster`, each stopped by its PID.
 //! A player client that follows redirects as the browser page does.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -102,34 +101,13 @@ pub(crate) struct Node {
 impl Node {
     /// Starts a node of `redis`'s cluster on a free port, with `args` besides.
     pub(crate) fn start(redis: &Redis, args: &[&str]) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_arena-server"))
-            .args([
-                "--addr",
-                "127.0.0.1:0",
-                "--no-results",
-                "--cluster",
-                &redis.url(),
-            ])
-            .args(args)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the server binary starts");
-        let stdout = child.stdout.take().expect("piped");
-        let (found, address) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("open http://").nth(1)
-                    && let Some(addr) = rest.split('/').next()
-                {
-                    let _ = found.send(addr.to_owned());
-                }
-            }
-        });
-        let addr = address
-            .recv_timeout(PATIENCE)
-            .expect("the node prints its address");
+        let (child, addr) = crate::launch::launch(
+            crate::launch::server()
+                .args(["--no-results", "--cluster", &redis.url()])
+                .args(args)
+                .env("RUST_LOG", "warn")
+                .stderr(Stdio::inherit()),
+        );
         Node { addr, child }
     }
 
