@@ -93,6 +93,15 @@ pub enum Command {
         /// The line, as sent.
         text: String,
     },
+    /// A spectator chooses what it watches (interest management).
+    Look {
+        /// The connection.
+        conn: ConnId,
+        /// Its session.
+        session: String,
+        /// What it watches.
+        look: arena_shared::protocol::Look,
+    },
     /// The operator closes a session: every connection closed with 4005.
     CloseSession {
         /// Its code.

@@ -37,9 +37,26 @@ pub struct Tunables {
     pub chat: ChatTunables,
     /// Replays of finished rounds.
     pub replays: ReplayTunables,
+    /// Interest management: what each client is sent of a big world.
+    pub interest: InterestTunables,
     /// What a client may do, and how much.
     pub limits: LimitTunables,
 }
+
+/// Interest management: the world cut into cells, each client sent only those near it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterestTunables {
+    /// A cell's side in units (0: every client sees everything).
+    pub cell_size: f32,
+    /// How far a player sees, in units (0: every client sees everything).
+    pub view_radius: f32,
+    /// Whether a spectator may ask to see every cell.
+    pub spectators_see_all: bool,
+}
+
+/// Most cells a world may be cut into: each costs a little memory and time per send.
+const MAX_CELLS: f32 = 65_536.0;
 
 /// Replays of finished rounds, kept in the data directory.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -267,6 +284,33 @@ impl Tunables {
                 "the arena must be at least {widest} units on each side"
             ));
         }
+        let interest = &self.interest;
+        for (name, value) in [
+            ("interest.cell_size", interest.cell_size),
+            ("interest.view_radius", interest.view_radius),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return fail(format!("{name} must be zero or more, not {value}"));
+            }
+        }
+        if (interest.cell_size > 0.0) != (interest.view_radius > 0.0) {
+            return fail(
+                "interest.cell_size and interest.view_radius are set together (both 0: \
+                 everything visible)"
+                    .into(),
+            );
+        }
+        if interest.cell_size > 0.0 {
+            let cells = (self.arena.width / interest.cell_size).ceil()
+                * (self.arena.height / interest.cell_size).ceil();
+            if cells > MAX_CELLS || interest.cell_size < 4.0 * self.players.radius {
+                return fail(format!(
+                    "interest.cell_size {} cuts the arena into {cells} cells: at most {MAX_CELLS}, \
+                     and a cell at least 4 player radii wide",
+                    interest.cell_size
+                ));
+            }
+        }
         if self.limits.max_message_bytes < arena_shared::limits::MAX_CLIENT_MESSAGE_BYTES {
             return fail(format!(
                 "limits.max_message_bytes must be at least {}, the largest client message",
@@ -289,7 +333,20 @@ impl Tunables {
         Ok(())
     }
 
-    /// Deltas per second.
+    /// What clients are told of interest management in their `Welcome`: `None` when
+    /// every client sees everything.
+    pub fn view_info(&self) -> Option<arena_shared::protocol::ViewInfo> {
+        use arena_shared::quantize::position_to_wire;
+        (self.interest.cell_size > 0.0 && self.interest.view_radius > 0.0).then(|| {
+            arena_shared::protocol::ViewInfo {
+                cell_size: position_to_wire(self.interest.cell_size),
+                view_radius: position_to_wire(self.interest.view_radius),
+                see_all: self.interest.spectators_see_all,
+            }
+        })
+    }
+
+    /// Deltas per second (at most `tick_hz`).
     pub fn send_hz(&self) -> u16 {
         self.network.send_hz.unwrap_or(self.tick_hz)
     }

@@ -13,7 +13,7 @@ use tungstenite::protocol::frame::coding::{Data, OpCode};
 
 /// A binary frame's header is at most 10 bytes (opcode byte, length byte, 64-bit
 /// length) for an unmasked server frame.
-const MAX_HEADER: usize = 10;
+pub const MAX_HEADER: usize = 10;
 
 /// Encodes `message` as one binary frame, using `encoder`'s spare capacity.
 pub fn encode(encoder: &mut BytesMut, message: &ServerMessage<'_>) -> Option<Bytes> {
@@ -24,20 +24,30 @@ pub fn encode(encoder: &mut BytesMut, message: &ServerMessage<'_>) -> Option<Byt
         return None;
     }
     let payload = encoder.len() - MAX_HEADER;
-    let mut header = Vec::with_capacity(MAX_HEADER);
+    let start = header_in_front(&mut encoder[..MAX_HEADER], payload)?;
+    let mut frame = encoder.split();
+    frame.advance(start);
+    Some(frame.freeze())
+}
+
+/// Writes a binary frame's header for a payload of `payload` bytes at the end of
+/// `room` (at least [`MAX_HEADER`] bytes, the space left in front of the payload), and
+/// returns where the header starts.
+pub fn header_in_front(room: &mut [u8], payload: usize) -> Option<usize> {
+    let mut header = [0u8; MAX_HEADER];
+    let mut writer = &mut header[..];
     let binary = FrameHeader {
         opcode: OpCode::Data(Data::Binary),
         ..FrameHeader::default()
     };
-    if let Err(err) = binary.format(payload as u64, &mut header) {
+    if let Err(err) = binary.format(payload as u64, &mut writer) {
         tracing::error!(%err, "a frame header failed to format");
         return None;
     }
-    let start = MAX_HEADER - header.len();
-    encoder[start..MAX_HEADER].copy_from_slice(&header);
-    let mut frame = encoder.split();
-    frame.advance(start);
-    Some(frame.freeze())
+    let len = MAX_HEADER - writer.len();
+    let start = room.len().checked_sub(len)?;
+    room[start..].copy_from_slice(&header[..len]);
+    Some(start)
 }
 
 /// Encodes `message` as one binary frame in a buffer of its own.

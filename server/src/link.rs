@@ -38,6 +38,23 @@ pub trait Wire: Send + Sync + 'static {
     fn try_send(&self, bytes: &[u8]) -> io::Result<usize> {
         self.try_write(bytes)
     }
+    /// Writes what the kernel takes now of `bufs`, in order, without waiting: one
+    /// vectored `send` for a socket. The default writes one buffer after another.
+    fn try_send_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let mut total = 0;
+        for buf in bufs {
+            let n = match self.try_send(buf) {
+                Ok(n) => n,
+                Err(err) if total > 0 && err.kind() == io::ErrorKind::WouldBlock => 0,
+                Err(err) => return Err(err),
+            };
+            total += n;
+            if n < buf.len() {
+                break;
+            }
+        }
+        Ok(total)
+    }
     /// Ready when a write may succeed again.
     fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     /// Refuses writes while this many bytes or more are unsent in the kernel.
@@ -58,6 +75,12 @@ impl Wire for Arc<TcpStream> {
         socket2::SockRef::from(&**self).send(bytes)
     }
 
+    /// One `sendmsg` of every buffer (the gathered message of a client of a world with
+    /// interest management: its head and the shared parts of the cells it sees).
+    fn try_send_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        socket2::SockRef::from(&**self).send_vectored(bufs)
+    }
+
     /// `TCP_NOTSENT_LOWAT`: the kernel refuses a write (and reports the socket not
     /// writable) while this many bytes are queued but not yet sent. Unlike a small
     /// `SO_SNDBUF`, it does not limit bytes in flight, so it costs a healthy client on
@@ -70,6 +93,10 @@ impl Wire for Arc<TcpStream> {
         self.poll_write_ready(cx)
     }
 }
+
+/// Slices in one vectored write: a player's message is its head and the parts of the
+/// 25 or so cells it sees; a spectator that sees everything takes a write per batch.
+pub const GATHER_SLICES: usize = 64;
 
 /// What became of a frame handed to a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +166,67 @@ impl Link {
     /// refuses all of it. Only the rest of a frame the kernel took in part is owed.
     pub fn send_latest(&self, frame: &[u8]) -> Sent {
         self.write(frame, Writer::Latest)
+    }
+
+    /// Sends one frame gathered from `head` and the `parts` of `body` (byte ranges), as
+    /// [`Link::send_latest`] sends a whole one: with one vectored write of up to
+    /// [`GATHER_SLICES`] slices (more take one write per batch), owing only the rest of
+    /// a frame the kernel took in part.
+    pub fn send_latest_gathered(&self, head: &[u8], body: &[u8], parts: &[(u32, u32)]) -> Sent {
+        let mut owed = self.owed.lock();
+        if owed.broken || owed.sealed || !owed.bytes.is_empty() {
+            return if owed.broken || owed.sealed {
+                Sent::Closed
+            } else {
+                Sent::Skipped
+            };
+        }
+        let piece = |i: usize| match i.checked_sub(1) {
+            None => head,
+            Some(part) => {
+                let (start, end) = parts[part];
+                &body[start as usize..end as usize]
+            }
+        };
+        let total = parts.len() + 1;
+        let mut slices = [io::IoSlice::new(&[]); GATHER_SLICES];
+        let mut next = 0;
+        while next < total {
+            let count = (total - next).min(GATHER_SLICES);
+            let mut len = 0;
+            for (k, slot) in slices[..count].iter_mut().enumerate() {
+                let bytes = piece(next + k);
+                *slot = io::IoSlice::new(bytes);
+                len += bytes.len();
+            }
+            let written = match self.wire.try_send_vectored(&slices[..count]) {
+                Ok(n) => n,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    if next == 0 {
+                        return Sent::Skipped;
+                    }
+                    0
+                }
+                Err(_) => {
+                    owed.broken = true;
+                    return Sent::Closed;
+                }
+            };
+            if written < len {
+                // The kernel took part of the frame: the rest is owed, in order.
+                let mut skip = written;
+                for bytes in (next..total).map(piece) {
+                    let from = skip.min(bytes.len());
+                    skip -= from;
+                    owed.bytes.extend_from_slice(&bytes[from..]);
+                }
+                drop(owed);
+                self.owed_more.notify_one();
+                return Sent::Owed;
+            }
+            next += count;
+        }
+        Sent::Written
     }
 
     /// Bounds what the kernel may hold unsent for this socket (see [`Wire::limit_unsent`]).

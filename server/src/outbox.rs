@@ -81,6 +81,26 @@ impl Outbox {
     /// one in force, so deltas that vary in size cost a system call per socket now and
     /// then, not per delta.
     pub fn offer_delta(&mut self, delta: &Bytes, unsent_limit: u32) -> Offer {
+        self.offer_latest(unsent_limit, |link| link.send_latest(delta))
+    }
+
+    /// Offers a client of a world with interest management its message, gathered from
+    /// its `head` and the `parts` of `body` its view takes (see
+    /// [`Link::send_latest_gathered`]); as [`Outbox::offer_delta`] otherwise. A
+    /// lagging client's fresh message goes through [`Outbox::offer_resync`] instead.
+    pub fn offer_gathered(
+        &mut self,
+        head: &[u8],
+        body: &[u8],
+        parts: &[(u32, u32)],
+        unsent_limit: u32,
+    ) -> Offer {
+        self.offer_latest(unsent_limit, |link| {
+            link.send_latest_gathered(head, body, parts)
+        })
+    }
+
+    fn offer_latest(&mut self, unsent_limit: u32, send: impl FnOnce(&Link) -> Sent) -> Offer {
         if unsent_limit > 0
             && (unsent_limit > self.unsent_limit.saturating_mul(2)
                 || unsent_limit < self.unsent_limit / 2)
@@ -91,15 +111,21 @@ impl Outbox {
         if self.lagging {
             return Offer::Dropped;
         }
-        let offer = offer(self.link.send_latest(delta));
+        let offer = offer(send(&self.link));
         if offer == Offer::Dropped {
             self.lagging = true;
         }
         offer
     }
 
-    /// A lagging client whose socket has taken every owed byte wants a snapshot before
-    /// more deltas.
+    /// Whether the client has fallen behind: its deltas are skipped until it is
+    /// brought back to the present.
+    pub fn lagging(&self) -> bool {
+        self.lagging
+    }
+
+    /// Whether the client has fallen behind and its socket has drained: it is owed a
+    /// snapshot.
     pub fn wants_snapshot(&self) -> bool {
         self.lagging && self.link.owes_nothing()
     }
@@ -109,10 +135,16 @@ impl Outbox {
     /// (behind stale deltas it would be stale itself); one the kernel refuses is not
     /// kept, and the next tick offers a newer one.
     pub fn offer_snapshot(&mut self, snapshot: &Bytes) -> Offer {
+        self.offer_resync(|link| link.send_latest(snapshot))
+    }
+
+    /// Offers what brings a lagging client to the present (a snapshot, or a fresh
+    /// view of a world with interest management), as [`Outbox::offer_snapshot`] says.
+    pub fn offer_resync(&mut self, send: impl FnOnce(&Link) -> Sent) -> Offer {
         if self.unsent_limit > 0 {
             self.link.limit_unsent(1);
         }
-        let offer = offer(self.link.send_latest(snapshot));
+        let offer = offer(send(&self.link));
         if self.unsent_limit > 0 {
             self.link.limit_unsent(self.unsent_limit);
         }
@@ -146,6 +178,38 @@ fn offer(sent: Sent) -> Offer {
 mod tests {
     use super::*;
     use crate::link::MemoryWire;
+
+    #[test]
+    fn a_gathered_message_goes_whole_or_owes_its_rest_in_order() {
+        let wire = MemoryWire::new(5);
+        let (link, _close) = Link::new(wire.clone(), 1024, Arc::default());
+        let mut outbox = Outbox::new(link.clone());
+        let body = b"0123456789";
+        assert_eq!(
+            outbox.offer_gathered(b"h", body, &[(0, 2), (5, 7)], 0),
+            Offer::Sent
+        );
+        assert_eq!(wire.take(), b"h0156", "head, then each part, in one write");
+        assert_eq!(
+            outbox.offer_gathered(b"hh", body, &[(2, 4), (8, 10)], 0),
+            Offer::Dropped,
+            "refused whole: skipped"
+        );
+        wire.make_room(3);
+        assert_eq!(
+            outbox.offer_resync(|link| link.send_latest_gathered(b"HH", body, &[(2, 4), (8, 10)])),
+            Offer::Sent,
+            "a fresh one once the link drained"
+        );
+        assert_eq!(wire.take(), b"HH2", "the kernel took three bytes");
+        wire.make_room(100);
+        assert!(link.try_flush().expect("flushes"));
+        assert_eq!(wire.take(), b"389", "and the rest, in order");
+        let many: Vec<(u32, u32)> = (0..150).map(|i| (i % 10, i % 10 + 1)).collect();
+        assert_eq!(outbox.offer_gathered(b"", body, &many, 0), Offer::Sent);
+        let expected: Vec<u8> = (0..150).map(|i| body[i % 10]).collect();
+        assert_eq!(wire.take(), expected, "more parts than one write's slices");
+    }
 
     #[test]
     fn a_blocked_socket_drops_deltas_until_it_drains_then_resyncs() {

@@ -12,6 +12,7 @@ mod chat;
 mod checkpoint;
 mod report;
 mod roster;
+mod sight;
 
 use std::borrow::Cow;
 use std::ops::AddAssign;
@@ -31,6 +32,7 @@ use crate::outbox::{Offer, Outbox, Outgoing};
 use crate::replay::ReplayFile;
 use crate::results::{PlayerResult, ResultsSink, RoundResult};
 use crate::sim::Simulation;
+use sight::{Parts, Sight};
 
 /// What one tick did for slow clients, for the server's counters.
 #[derive(Debug, Default, Clone, Copy)]
@@ -64,6 +66,8 @@ enum Kind {
         reconnect_token: String,
         /// Its reconnect token brought its player back (told in the `Welcome`).
         resumed: bool,
+        /// What it sees, in a world with interest management.
+        sight: Option<Box<Sight>>,
     },
     /// A phone steering `player`: gets only that player's feed. Its inputs have their
     /// own slot, so that the player's page can reconnect without cutting the phone off.
@@ -106,6 +110,11 @@ pub struct Session {
     masked_words: Vec<String>,
     /// The tunables as TOML, for the replays of its rounds.
     tunables_toml: Arc<str>,
+    /// Each send's parts, in a world with interest management.
+    parts: Option<Box<Parts>>,
+    /// The mean size of the last send's messages (interest management), which the
+    /// bound on unsent bytes is sized from.
+    view_bytes: usize,
 }
 
 /// The least bound on a socket's unsent bytes: below it, a client's own receive buffer
@@ -133,7 +142,6 @@ impl Session {
     fn playing(code: String, tunables: &Tunables, sim: Simulation) -> Session {
         Session {
             code,
-            sim,
             members: Vec::new(),
             max_players: tunables.players.max_per_session,
             tick_hz: tunables.tick_hz,
@@ -151,6 +159,9 @@ impl Session {
             chat: std::collections::VecDeque::new(),
             masked_words: tunables.chat.masked_words.clone(),
             tunables_toml: toml::to_string(tunables).unwrap_or_default().into(),
+            parts: sim.grid().map(|grid| Box::new(Parts::new(grid))),
+            view_bytes: 0,
+            sim,
         }
     }
 
@@ -240,6 +251,9 @@ impl Session {
         if !self.sim.is_send_tick() || self.members.is_empty() {
             return report;
         }
+        if self.parts.is_some() {
+            return self.send_views(fanout);
+        }
         let Some(delta) = encode(
             &mut self.encoder,
             &ServerMessage::Delta(Cow::Borrowed(self.sim.delta())),
@@ -281,6 +295,119 @@ impl Session {
             self.feed_controllers();
         }
         report
+    }
+
+    /// A send of a world with interest management: joiners welcomed, each viewer's
+    /// view brought up to date, the parts encoded once, and each viewer's message
+    /// gathered from its head and the parts of the cells it sees.
+    fn send_views(&mut self, fanout: &FanoutPool) -> TickReport {
+        let joining = self.members.iter().any(|m| {
+            matches!(
+                m.kind,
+                Kind::Viewer {
+                    welcomed: false,
+                    ..
+                }
+            )
+        });
+        if joining {
+            self.send_snapshots();
+        }
+        let mut report = TickReport::default();
+        let unsent_limit = self.unsent_limit(self.view_bytes);
+        let Some(parts) = self.parts.as_deref_mut() else {
+            return report;
+        };
+        parts.start();
+        let mut controllers = false;
+        for member in &mut self.members {
+            match &mut member.kind {
+                Kind::Viewer {
+                    sight: Some(sight), ..
+                } => {
+                    if member.outbox.lagging() {
+                        if !member.outbox.wants_snapshot() {
+                            continue;
+                        }
+                        sight.forget();
+                        sight.resync = true;
+                    }
+                    sight.update(&self.sim, parts);
+                }
+                Kind::Controller { .. } => controllers = true,
+                Kind::Viewer { .. } => {}
+            }
+        }
+        parts.encode(&mut self.sim);
+        let tick = self.sim.tick();
+        let parts = &*parts;
+        let sent = fanout.for_each(&mut self.members, |member| {
+            let Member { outbox, kind, .. } = member;
+            let Kind::Viewer {
+                sight: Some(sight),
+                welcomed: true,
+                ..
+            } = kind
+            else {
+                return Fanned::default();
+            };
+            if outbox.lagging() && !sight.resync {
+                return Fanned::dropped();
+            }
+            let Some(len) = sight.gather(parts, tick) else {
+                return Fanned::default();
+            };
+            let (head, ranges) = sight.message();
+            let offer = if sight.resync {
+                outbox.offer_resync(|link| link.send_latest_gathered(head, &parts.body, ranges))
+            } else {
+                outbox.offer_gathered(head, &parts.body, ranges, unsent_limit)
+            };
+            match offer {
+                Offer::Sent => {
+                    let resyncs = u64::from(sight.resync);
+                    sight.sent();
+                    Fanned {
+                        sent: 1,
+                        bytes: len as u64,
+                        resyncs,
+                        ..Fanned::default()
+                    }
+                }
+                Offer::Dropped => Fanned::dropped(),
+                Offer::Closed => Fanned::default(),
+            }
+        });
+        if let Some(mean) = sent.bytes.checked_div(sent.sent) {
+            self.view_bytes = mean as usize;
+        }
+        report.messages = sent.sent;
+        report.bytes = sent.bytes;
+        report.dropped = sent.dropped;
+        report.resyncs = sent.resyncs;
+        if controllers {
+            self.feed_controllers();
+        }
+        report
+    }
+
+    /// A spectator's choice of what it watches (interest management).
+    pub fn look(&mut self, conn: ConnId, look: arena_shared::protocol::Look) {
+        let see_all = self.sim.view_info().is_some_and(|v| v.see_all);
+        let Some(parts) = self.parts.as_deref() else {
+            return;
+        };
+        for member in &mut self.members {
+            if member.conn == conn
+                && let Kind::Viewer {
+                    player: None,
+                    sight: Some(sight),
+                    ..
+                } = &mut member.kind
+            {
+                sight.look(look, parts.grid(), see_all);
+            }
+        }
     }
 
     /// Hands the rounds that ended in the last delta to the results writer (a channel
@@ -393,7 +520,13 @@ impl Session {
     /// Welcomes new viewers and resynchronizes drained laggards with this tick's state;
     /// returns the resync snapshots sent and their bytes (the welcomes count themselves).
     fn send_snapshots(&mut self) -> (u64, u64) {
-        self.sim.write_snapshot(&mut self.snapshot);
+        let interest = self.parts.is_some();
+        if interest {
+            // The first view brings the entities near the joiner.
+            self.sim.write_view_snapshot(&mut self.snapshot);
+        } else {
+            self.sim.write_snapshot(&mut self.snapshot);
+        }
         self.snapshot.away.clear();
         self.snapshot
             .away
@@ -432,6 +565,7 @@ impl Session {
                     reconnect_token: Cow::Borrowed(reconnect_token),
                     snapshot: Cow::Borrowed(&self.snapshot),
                     resumed: *resumed,
+                    view: self.sim.view_info(),
                 });
                 if let Some(frame) = encode(&mut self.encoder, &welcome) {
                     member.outbox.offer(Outgoing::Frame(frame));
@@ -440,7 +574,7 @@ impl Session {
                     member.outbox.offer(Outgoing::Frame(history.clone()));
                 }
                 *welcomed = true;
-            } else if member.outbox.wants_snapshot() {
+            } else if !interest && member.outbox.wants_snapshot() {
                 if shared.is_none() {
                     shared = encode(
                         &mut self.encoder,
@@ -464,6 +598,10 @@ impl Session {
 struct Fanned {
     /// Deltas handed to sockets.
     sent: u64,
+    /// Their bytes, when they differ per member (interest management).
+    bytes: u64,
+    /// Fresh views that brought lagging clients back (interest management).
+    resyncs: u64,
     /// Deltas dropped for clients that are behind.
     dropped: u64,
     /// Someone waits for a snapshot: a joiner's welcome, or a drained laggard.
@@ -473,6 +611,13 @@ struct Fanned {
 }
 
 impl Fanned {
+    fn dropped() -> Fanned {
+        Fanned {
+            dropped: 1,
+            ..Fanned::default()
+        }
+    }
+
     fn snapshot() -> Fanned {
         Fanned {
             snapshot: true,
@@ -484,6 +629,8 @@ impl Fanned {
 impl AddAssign for Fanned {
     fn add_assign(&mut self, other: Fanned) {
         self.sent += other.sent;
+        self.bytes += other.bytes;
+        self.resyncs += other.resyncs;
         self.dropped += other.dropped;
         self.snapshot |= other.snapshot;
         self.controllers |= other.controllers;

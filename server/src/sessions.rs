@@ -174,6 +174,20 @@ impl Sessions {
         }
     }
 
+    /// Hands a spectator's choice of what it watches to its session's worker.
+    pub fn look(&self, conn: ConnId, session: &str, look: arena_shared::protocol::Look) {
+        if let Some(worker) = self.owner(session) {
+            self.send(
+                worker,
+                Command::Look {
+                    conn,
+                    session: session.to_owned(),
+                    look,
+                },
+            );
+        }
+    }
+
     /// Asks the session's worker to close it (the operator's order); false if no such
     /// session is live.
     pub fn close_session(&self, session: &str) -> bool {

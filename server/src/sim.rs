@@ -6,6 +6,7 @@
 
 mod broad_phase;
 mod collision;
+mod interest;
 mod journal;
 mod movement;
 mod replication;
@@ -20,7 +21,11 @@ mod test_world;
 
 use std::collections::HashMap;
 
-use arena_shared::protocol::{ArenaInfo, Delta, EntityId, GameEvent, RoundState, Snapshot, Tick};
+use arena_shared::cells::CellGrid;
+use arena_shared::protocol::{
+    ArenaInfo, CellNews, Delta, EntityId, GameEvent, RoundState, Snapshot, Tick, ViewInfo,
+    WorldNews,
+};
 use arena_shared::quantize::{direction_from_wire, position_to_wire};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
@@ -30,6 +35,7 @@ pub use broad_phase::UniformGrid;
 pub use replication::DRIFT_QUANTA;
 
 use collision::Contacts;
+use interest::Cells;
 use replication::{Outbound, Replica, Replicated};
 use round::Round;
 use state::{
@@ -120,6 +126,12 @@ impl Simulation {
         players: usize,
         next_id: u32,
     ) -> Simulation {
+        if let Some(grid) = rules
+            .view
+            .and_then(|view| CellGrid::new(&view, &arena_info(&rules)))
+        {
+            world.insert_resource(Cells::new(grid));
+        }
         world.insert_resource(rules);
         world.insert_resource(Outbound::default());
 
@@ -170,13 +182,65 @@ impl Simulation {
 
     /// The arena's fixed facts, as clients get them in `Welcome`.
     pub fn arena_info(&self) -> ArenaInfo {
-        let rules = self.rules();
-        ArenaInfo {
-            width: position_to_wire(rules.arena.x),
-            height: position_to_wire(rules.arena.y),
-            round_ticks: rules.round_ticks,
-            intermission_ticks: rules.intermission_ticks,
-            player_speed: position_to_wire(rules.player_speed),
+        arena_info(self.rules())
+    }
+
+    /// What clients are told of interest management: `None` when they see everything.
+    pub fn view_info(&self) -> Option<ViewInfo> {
+        self.cells().map(|_| self.rules().view).unwrap_or_default()
+    }
+
+    fn cells(&self) -> Option<&Cells> {
+        self.world.get_resource::<Cells>()
+    }
+
+    /// The cells, when the session has interest management.
+    pub fn grid(&self) -> Option<CellGrid> {
+        self.cells().map(|c| c.grid)
+    }
+
+    /// The cell clients were last told an entity is in (with interest management).
+    pub fn cell_of(&self, id: EntityId) -> Option<u32> {
+        self.cells()?.cell_of(id)
+    }
+
+    /// The cells with news in the last send (none without interest management).
+    pub fn dirty_cells(&self) -> &[u32] {
+        self.cells().map(Cells::dirty).unwrap_or_default()
+    }
+
+    /// A cell's news in the last send.
+    pub fn cell_news(&self, cell: u32) -> Option<&CellNews> {
+        self.cells().map(|c| c.news(cell))
+    }
+
+    /// The last send's news for everyone, with interest management.
+    pub fn world_news(&self) -> Option<&WorldNews> {
+        self.cells().map(|c| &c.world)
+    }
+
+    /// Writes a cell in full into `out`: every entity in it entered, with its motion
+    /// as clients that followed every send believe it, and the cell's events this send.
+    pub fn write_cell(&mut self, cell: u32, out: &mut CellNews) {
+        out.cell = cell;
+        out.entered.clear();
+        out.moved.clear();
+        out.left.clear();
+        out.events.clear();
+        let Some(cells) = self.world.get_resource::<Cells>() else {
+            return;
+        };
+        let tick = self.world.resource::<Clock>().tick;
+        out.events.extend_from_slice(&cells.news(cell).events);
+        for id in cells.members(cell) {
+            let Some(&entity) = self.index.get(id) else {
+                continue;
+            };
+            if let Ok((replicated, replica)) = self.snapshot_query.get(&self.world, entity)
+                && let Some(arrival) = replication::arrival_of(replicated, replica, tick)
+            {
+                out.entered.push(arrival);
+            }
         }
     }
 
@@ -322,6 +386,12 @@ impl Simulation {
         &self.world.resource::<Outbound>().delta
     }
 
+    /// The last input sequence number applied to a player.
+    pub fn ack_of(&self, id: EntityId) -> Option<u32> {
+        let entity = *self.index.get(&id)?;
+        self.world.get::<Steering>(entity).map(|s| s.seq)
+    }
+
     /// A player's score this round.
     pub fn score_of(&self, id: EntityId) -> Option<u32> {
         let entity = *self.index.get(&id)?;
@@ -363,10 +433,43 @@ impl Simulation {
         }
     }
 
+    /// Writes what a joiner of a world with interest management is welcomed with: the
+    /// tick, the round and the scores that are not zero, no entity (its first view
+    /// brings those near it).
+    pub fn write_view_snapshot(&mut self, out: &mut Snapshot) {
+        out.tick = self.tick();
+        out.spawns.clear();
+        out.states.clear();
+        out.acks.clear();
+        out.scores.clear();
+        let mut scores = self.world.query::<(&NetId, &Score)>();
+        out.scores.extend(
+            scores
+                .iter(&self.world)
+                .filter(|(_, s)| s.0 > 0)
+                .map(|(id, s)| arena_shared::protocol::Score {
+                    id: id.0,
+                    points: s.0,
+                }),
+        );
+        out.round = self.round_state();
+    }
+
     /// Writes the whole world at the last computed tick into `out`.
     pub fn write_snapshot(&mut self, out: &mut Snapshot) {
         replication::write_snapshot(&mut self.world, &mut self.snapshot_query, out);
         out.round = self.round_state();
+    }
+}
+
+/// The arena's fixed facts as clients get them.
+fn arena_info(rules: &Rules) -> ArenaInfo {
+    ArenaInfo {
+        width: position_to_wire(rules.arena.x),
+        height: position_to_wire(rules.arena.y),
+        round_ticks: rules.round_ticks,
+        intermission_ticks: rules.intermission_ticks,
+        player_speed: position_to_wire(rules.player_speed),
     }
 }
 

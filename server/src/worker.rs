@@ -231,6 +231,15 @@ impl Worker {
                     session.say(conn, &text);
                 }
             }
+            Command::Look {
+                conn,
+                session,
+                look,
+            } => {
+                if let Some(session) = self.sessions.get_mut(&session) {
+                    session.look(conn, look);
+                }
+            }
             Command::CloseSession { session } => {
                 if let Some(session) = self.sessions.get_mut(&session) {
                     let reason = "the operator closed this session";

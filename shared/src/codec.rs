@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::limits::{MAX_CLIENT_MESSAGE_BYTES, MAX_NAME_CHARS, MAX_SESSION_CODE_CHARS};
-use crate::protocol::{ClientMessage, Hello, ServerMessage};
+use crate::protocol::{Ack, CellNews, ClientMessage, Hello, ServerMessage, Tick, WorldNews};
 
 /// Why a frame is not a valid message.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +69,52 @@ fn encode<T: Serialize + ?Sized, W: Write + ?Sized>(
     message.serialize(&mut rmp_serde::Serializer::new(out))?;
     Ok(())
 }
+
+/// Encodes one shared part of a [`crate::protocol::ViewDelta`] (a [`CellNews`] or the
+/// [`WorldNews`]) into `out`, to follow a head of [`write_view_head`].
+pub fn encode_view_part<T: ViewPart, W: Write + ?Sized>(
+    part: &T,
+    out: &mut W,
+) -> Result<(), EncodeError> {
+    encode(part, out)
+}
+
+/// The parts a [`crate::protocol::ViewDelta`] is gathered from.
+pub trait ViewPart: Serialize {}
+impl ViewPart for CellNews {}
+impl ViewPart for WorldNews {}
+
+/// Writes into `out` the start of a `ServerMessage::View`: everything up to its cells.
+/// Followed by `cells` encoded [`CellNews`] and then the encoded [`WorldNews`] (each
+/// from [`encode_view_part`]), the bytes are exactly the MessagePack of the whole
+/// message: so a server encodes each part once and gathers a client's message from
+/// its own head and the shared parts, copying none of them.
+pub fn write_view_head(
+    out: &mut Vec<u8>,
+    tick: Tick,
+    fresh: bool,
+    acks: &[Ack],
+    left_cells: &[u32],
+    cells: usize,
+) -> Result<(), EncodeError> {
+    use rmp::encode::{write_array_len, write_map_len, write_str};
+    let failed = |err: rmp::encode::ValueWriteError| {
+        EncodeError(rmp_serde::encode::Error::InvalidValueWrite(err))
+    };
+    write_map_len(out, 1).map_err(failed)?;
+    write_str(out, "View").map_err(failed)?;
+    write_array_len(out, VIEW_FIELDS).map_err(failed)?;
+    encode(&tick, out)?;
+    encode(&fresh, out)?;
+    encode(acks, out)?;
+    encode(left_cells, out)?;
+    let cells = u32::try_from(cells).unwrap_or(u32::MAX);
+    write_array_len(out, cells).map_err(failed)?;
+    Ok(())
+}
+
+/// The fields of a `ViewDelta`.
+const VIEW_FIELDS: u32 = 6;
 
 /// Decodes and validates one client frame.
 pub fn decode_client(frame: &[u8]) -> Result<ClientMessage, DecodeError> {

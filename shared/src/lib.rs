@@ -11,8 +11,10 @@
 //! - [`protocol`]: every message a client or the server can send.
 //! - [`codec`]: MessagePack encoding and strict decoding of those messages.
 //! - [`mirror`]: a client's copy of the world, and the dead-reckoning rule both ends share.
+//! - [`cells`]: the cells of a world with interest management, and which a client sees.
 //! - [`skim`]: a cheap read of a frame's tick and acknowledgements, for load generators.
 
+pub mod cells;
 pub mod codec;
 pub mod limits;
 pub mod mirror;

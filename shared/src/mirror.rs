@@ -7,7 +7,9 @@
 
 use std::collections::HashMap;
 
-use crate::protocol::{Delta, EntityId, EntityState, RoundState, Snapshot, Spawn, Tick};
+use crate::protocol::{
+    Delta, EntityId, EntityState, GameEvent, RoundState, Snapshot, Spawn, Tick, ViewDelta,
+};
 
 /// Where an entity reported as `base` is `ticks` ticks later: dead reckoning in integer
 /// quanta, so server and clients agree to the quantum.
@@ -39,7 +41,12 @@ struct Tracked {
     spawn: Spawn,
     base: EntityState,
     at: Tick,
+    /// The cell whose news last named it, in a session with interest management.
+    cell: u32,
 }
+
+/// No cell: a session without interest management.
+const NO_CELL: u32 = u32::MAX;
 
 /// The world as one client knows it.
 #[derive(Debug, Clone, Default)]
@@ -81,6 +88,7 @@ impl Mirror {
                         spawn: spawn.clone(),
                         base: *state,
                         at: snapshot.tick,
+                        cell: NO_CELL,
                     },
                 );
             }
@@ -114,6 +122,7 @@ impl Mirror {
                     spawn: spawn.clone(),
                     base: placeholder,
                     at: delta.tick,
+                    cell: NO_CELL,
                 },
             );
         }
@@ -134,8 +143,76 @@ impl Mirror {
         for score in &delta.scores {
             self.scores.insert(score.id, score.points);
         }
-        for event in &delta.events {
-            if let crate::protocol::GameEvent::RoundStarted { number, ends_at } = event {
+        self.note_events(&delta.events);
+        Ok(())
+    }
+
+    /// Applies the next view of a session with interest management (see
+    /// [`ViewDelta`] for the rule); refuses one that does not follow the last by one
+    /// step, unless it is fresh.
+    pub fn apply_view(&mut self, view: &ViewDelta) -> Result<(), TickGap> {
+        let expected = self.tick.after(self.step.max(1));
+        if !view.fresh && view.tick != expected {
+            return Err(TickGap {
+                expected,
+                got: view.tick,
+            });
+        }
+        self.tick = view.tick;
+        if view.fresh {
+            self.entities.clear();
+        }
+        if !view.left_cells.is_empty() {
+            self.entities
+                .retain(|_, tracked| !view.left_cells.contains(&tracked.cell));
+        }
+        for news in &view.cells {
+            for arrival in &news.entered {
+                self.entities.insert(
+                    arrival.spawn.id,
+                    Tracked {
+                        spawn: arrival.spawn.clone(),
+                        base: arrival.state,
+                        at: view.tick,
+                        cell: news.cell,
+                    },
+                );
+            }
+            for state in &news.moved {
+                if let Some(tracked) = self.entities.get_mut(&state.id) {
+                    tracked.base = *state;
+                    tracked.at = view.tick;
+                    tracked.cell = news.cell;
+                }
+            }
+        }
+        for news in &view.cells {
+            for id in &news.left {
+                // Gone from this cell; kept only if it entered another one in view.
+                if self.entities.get(id).is_some_and(|t| t.cell == news.cell) {
+                    self.entities.remove(id);
+                }
+            }
+        }
+        for ack in &view.acks {
+            self.acks.insert(ack.id, ack.seq);
+        }
+        for score in &view.world.scores {
+            self.scores.insert(score.id, score.points);
+        }
+        for event in &view.world.events {
+            if let GameEvent::PlayerLeft { id } = event {
+                self.acks.remove(id);
+                self.scores.remove(id);
+            }
+        }
+        self.note_events(&view.world.events);
+        Ok(())
+    }
+
+    fn note_events(&mut self, events: &[GameEvent]) {
+        for event in events {
+            if let GameEvent::RoundStarted { number, ends_at } = event {
                 self.round = RoundState {
                     number: *number,
                     phase: crate::protocol::RoundPhase::Playing,
@@ -143,7 +220,14 @@ impl Mirror {
                 };
             }
         }
-        Ok(())
+    }
+
+    /// The cell whose news last named an entity, in a session with interest management.
+    pub fn cell(&self, id: EntityId) -> Option<u32> {
+        self.entities
+            .get(&id)
+            .map(|t| t.cell)
+            .filter(|&c| c != NO_CELL)
     }
 
     /// The tick the mirror is at.

@@ -15,6 +15,7 @@ mod controller;
 #[cfg(test)]
 mod generated;
 mod replay;
+mod view;
 
 use std::borrow::Cow;
 
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 pub use chat::{ChatLine, ChatLines, Say};
 pub use controller::{ControllerStatus, Feed, PairCode, PairRefused, Paired};
 pub use replay::ReplayFrames;
+pub use view::{Arrival, CellNews, Look, ViewDelta, ViewInfo, WorldNews};
 
 /// A simulation step number. It starts at 1 and wraps after `u32::MAX`, which at 30 Hz
 /// is 4.5 years: compare with [`Tick::since`], never with `<`.
@@ -88,6 +90,8 @@ pub enum ClientMessage {
     Leave,
     /// Say a line to everyone in the session (a joined page or spectator only).
     Chat(Say),
+    /// A spectator's choice of what to watch, in a session with interest management.
+    Look(Look),
 }
 
 /// A controller presents its pairing code.
@@ -165,6 +169,9 @@ pub enum ServerMessage<'a> {
     Controller(ControllerStatus),
     /// To everyone in a session, phones included: chat lines.
     Chat(ChatLines),
+    /// What changed near a client, in a session with interest management (instead of
+    /// `Delta` and `Snapshot`): see [`ViewDelta`].
+    View(Box<ViewDelta>),
 }
 
 /// The answer to a `Hello`.
@@ -192,6 +199,12 @@ pub struct Welcome<'a> {
     /// A client that sent a token and reads false was away too long (or its session
     /// ended): it is a new player now, and should say so.
     pub resumed: bool,
+    /// Present when the session has interest management: the client is then sent
+    /// [`ServerMessage::View`]s of the cells near it (the snapshot holds no entities;
+    /// the first `View` brings them). Absent on the wire otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub view: Option<ViewInfo>,
 }
 
 /// Facts about the arena that do not change during a session.

@@ -37,7 +37,7 @@ pub enum Skim {
         /// Every player's processed input.
         acks: Vec<Ack>,
     },
-    /// A tick's delta.
+    /// A tick's delta, or the view of a session with interest management.
     Delta {
         /// Its tick.
         tick: Tick,
@@ -60,6 +60,17 @@ enum Message {
     Delta(DeltaHead),
     Pong(PongHead),
     Chat(IgnoredAny),
+    View(ViewHead),
+}
+
+#[derive(Deserialize)]
+struct ViewHead {
+    tick: Tick,
+    fresh: bool,
+    acks: Vec<Ack>,
+    _left_cells: IgnoredAny,
+    _cells: IgnoredAny,
+    _world: IgnoredAny,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +83,8 @@ struct WelcomeHead {
     reconnect_token: String,
     snapshot: SnapshotHead,
     _resumed: IgnoredAny,
+    #[serde(default)]
+    _view: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -127,6 +140,15 @@ pub fn skim_server(frame: &[u8]) -> Result<Skim, DecodeError> {
             client_time: p.client_time,
         },
         Message::Chat(_) => Skim::Chat,
+        // A fresh view replaces what the client knew, as a snapshot does.
+        Message::View(v) if v.fresh => Skim::Snapshot {
+            tick: v.tick,
+            acks: v.acks,
+        },
+        Message::View(v) => Skim::Delta {
+            tick: v.tick,
+            acks: v.acks,
+        },
     })
 }
 
@@ -187,6 +209,11 @@ mod tests {
             reconnect_token: Cow::Borrowed("t"),
             snapshot: Cow::Borrowed(&snapshot),
             resumed: true,
+            view: Some(crate::protocol::ViewInfo {
+                cell_size: 3200,
+                view_radius: 6400,
+                see_all: false,
+            }),
         });
         assert_eq!(
             skim_server(&frame(&welcome)).expect("skims"),

@@ -127,6 +127,7 @@ fn welcome(snapshot: &Snapshot) -> ServerMessage<'_> {
         reconnect_token: Cow::Borrowed("7f3a9c0e5b2d41f8a6c3e9d07b1f2a64"),
         snapshot: Cow::Borrowed(snapshot),
         resumed: false,
+        view: None,
     })
 }
 
@@ -424,6 +425,7 @@ fn golden_samples() -> Vec<serde_json::Value> {
                 reconnect_token: Cow::Borrowed("00000000000000000000000000000000"),
                 snapshot: Cow::Owned(Snapshot::default()),
                 resumed: false,
+                view: None,
             }),
         ),
         (

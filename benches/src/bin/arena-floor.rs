@@ -80,6 +80,7 @@ fn welcome(tick: Tick) -> Bytes {
             ..Snapshot::default()
         }),
         resumed: false,
+        view: None,
     }))
 }
 

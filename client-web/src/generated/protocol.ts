@@ -10,7 +10,7 @@ export type EntityId = number;
 
 export type Role = "Player" | "Spectator";
 
-export type ClientMessage = { "Hello": Hello } | { "Move": Move } | { "Ping": Ping } | "RequestPairCode" | { "Pair": Pair } | "Leave" | { "Chat": Say };
+export type ClientMessage = { "Hello": Hello } | { "Move": Move } | { "Ping": Ping } | "RequestPairCode" | { "Pair": Pair } | "Leave" | { "Chat": Say } | { "Look": Look };
 
 export type Hello = { 
 /**
@@ -69,7 +69,21 @@ export type Say = {
  */
 text: string, };
 
-export type ServerMessage = { "Welcome": Welcome } | { "Snapshot": Snapshot } | { "Delta": Delta } | { "Pong": Pong } | { "PairCode": PairCode } | { "Paired": Paired } | { "PairRefused": PairRefused } | { "Feed": Feed } | { "Controller": ControllerStatus } | { "Chat": ChatLines };
+export type Look = { "At": { 
+/**
+ * x (quanta).
+ */
+x: number, 
+/**
+ * y (quanta).
+ */
+y: number, } } | { "Follow": { 
+/**
+ * The player.
+ */
+id: EntityId, } } | "Everything";
+
+export type ServerMessage = { "Welcome": Welcome } | { "Snapshot": Snapshot } | { "Delta": Delta } | { "Pong": Pong } | { "PairCode": PairCode } | { "Paired": Paired } | { "PairRefused": PairRefused } | { "Feed": Feed } | { "Controller": ControllerStatus } | { "Chat": ChatLines } | { "View": ViewDelta };
 
 export type Welcome = { 
 /**
@@ -108,7 +122,13 @@ snapshot: Snapshot,
  * A client that sent a token and reads false was away too long (or its session
  * ended): it is a new player now, and should say so.
  */
-resumed: boolean, };
+resumed: boolean, 
+/**
+ * Present when the session has interest management: the client is then sent
+ * [`ServerMessage::View`]s of the cells near it (the snapshot holds no entities;
+ * the first `View` brings them). Absent on the wire otherwise.
+ */
+view?: ViewInfo, };
 
 export type ArenaInfo = { 
 /**
@@ -132,6 +152,23 @@ intermission_ticks: number,
  * needs to predict its own player's motion.
  */
 player_speed: number, };
+
+export type ViewInfo = { 
+/**
+ * A cell's side, in position quanta. Cell `c` covers columns
+ * `c % cols` and rows `c / cols`, `cols = ceil(arena width / cell_size)`.
+ */
+cell_size: number, 
+/**
+ * How far a player sees, in position quanta: it is sent the
+ * `(2r + 1) × (2r + 1)` block of cells around its own, `r = ceil(view_radius /
+ * cell_size)`, which holds every point within `view_radius` of it.
+ */
+view_radius: number, 
+/**
+ * Whether a spectator may ask to see every cell ([`Look::Everything`]).
+ */
+see_all: boolean, };
 
 export type Snapshot = { 
 /**
@@ -193,6 +230,79 @@ acks: Array<Ack>,
 scores: Array<Score>, 
 /**
  * What happened this tick.
+ */
+events: Array<GameEvent>, };
+
+export type ViewDelta = { 
+/**
+ * The tick this message brings the client to.
+ */
+tick: Tick, 
+/**
+ * Forget everything known: this message has every cell in view in full (the first
+ * after a `Welcome`, or after messages were skipped for a slow client). It need
+ * not follow the last tick by one step.
+ */
+fresh: boolean, 
+/**
+ * Your own player's last processed input, when it changed (always in a fresh one).
+ */
+acks: Array<Ack>, 
+/**
+ * Cells no longer in view: forget the entities in them.
+ */
+left_cells: Array<number>, 
+/**
+ * The news of each cell in view that had any: in full (every entity in it as
+ * `entered`) for a cell that came into view, since the last message otherwise.
+ */
+cells: Array<CellNews>, 
+/**
+ * What everyone is told: scores, joins, leaves, rounds, connections.
+ */
+world: WorldNews, };
+
+export type CellNews = { 
+/**
+ * The cell's index.
+ */
+cell: number, 
+/**
+ * Entities that are in this cell and were not (they moved in, or appeared), with
+ * their full state; every entity in it when the cell is sent in full.
+ */
+entered: Array<Arrival>, 
+/**
+ * Entities of this cell whose motion a client could no longer extrapolate.
+ */
+moved: Array<EntityState>, 
+/**
+ * Entities that were in this cell and are not any more (moved out, or gone).
+ */
+left: Array<EntityId>, 
+/**
+ * What happened in this cell: collisions (placed at the lower id's cell) and
+ * players coming to rest.
+ */
+events: Array<GameEvent>, };
+
+export type Arrival = { 
+/**
+ * Fixed facts.
+ */
+spawn: Spawn, 
+/**
+ * Motion at the message's tick.
+ */
+state: EntityState, };
+
+export type WorldNews = { 
+/**
+ * Players whose score changed.
+ */
+scores: Array<Score>, 
+/**
+ * Joins, leaves, connections lost and back, rounds started and ended.
  */
 events: Array<GameEvent>, };
 

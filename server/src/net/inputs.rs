@@ -84,6 +84,13 @@ pub(super) async fn read_inputs(
                 }
                 Who::Controller => return refuse("a phone controller cannot chat"),
             },
+            Ok(ClientMessage::Look(look)) => match who {
+                Who::Page {
+                    role: Role::Spectator,
+                    session,
+                } => state.0.sessions.look(connection.id, session, look),
+                _ => return refuse("only a spectator chooses what it watches"),
+            },
             Ok(ClientMessage::Hello(_) | ClientMessage::Pair(_)) => {
                 return refuse("already joined: Hello or Pair is sent once");
             }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arena_shared::limits::{MAX_NAME_CHARS, close_code};
 use arena_shared::protocol::{ControllerStatus, EntityId, GameEvent, Paired, Role, ServerMessage};
 
-use super::{Dormant, Kind, Member, Session, new_token};
+use super::{Dormant, Kind, Member, Session, Sight, new_token};
 use crate::commands::{ConnId, Departure, JoinRequest};
 use crate::frame::encode;
 use crate::input_slot::InputSlot;
@@ -120,6 +120,10 @@ impl Session {
                 welcomed: false,
                 reconnect_token,
                 resumed,
+                sight: self
+                    .parts
+                    .as_deref()
+                    .map(|parts| Box::new(Sight::new(player, parts.grid()))),
             },
         });
     }

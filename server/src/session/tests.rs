@@ -269,3 +269,4 @@ fn an_empty_session_expires_after_its_timeout() {
 }
 
 mod roster;
+mod views;

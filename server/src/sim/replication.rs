@@ -13,6 +13,7 @@ use arena_shared::protocol::{
 use arena_shared::quantize::{position_to_wire, velocity_to_wire};
 use bevy_ecs::prelude::*;
 
+use super::interest::Cells;
 use super::state::{
     Body, Clock, NetId, Player, Position, Rules, Score, Steering, TickEvents, Velocity,
 };
@@ -60,12 +61,14 @@ pub(crate) fn is_send_tick(clock: Res<Clock>, rules: Res<Rules>) -> bool {
 
 /// Fills [`Outbound::delta`] with what changed for clients since the last delta: events
 /// and removals gather in their resources until then, acknowledgements and scores are
-/// the latest, and motion is compared with what was last sent.
+/// the latest, and motion is compared with what was last sent. With interest
+/// management the same news is also sorted into [`Cells`].
 pub(crate) fn build_delta(
     clock: Res<Clock>,
     rules: Res<Rules>,
     mut outbound: ResMut<Outbound>,
     mut events: ResMut<TickEvents>,
+    mut cells: Option<ResMut<Cells>>,
     mut entities: Query<(Replicated, &mut Replica)>,
 ) {
     let outbound = &mut *outbound;
@@ -79,16 +82,27 @@ pub(crate) fn build_delta(
     delta.removed.append(&mut outbound.removed);
     delta.events.clear();
     std::mem::swap(&mut delta.events, &mut events.0);
+    if let Some(cells) = cells.as_deref_mut() {
+        cells.start_send();
+        for &id in &delta.removed {
+            cells.remove(id);
+        }
+    }
 
     for ((id, position, velocity, body, player, steering, score), mut replica) in &mut entities {
         let now = wire_state(id.0, position, velocity, rules.tick_hz);
-        let report = match replica.sent {
+        let mut report = match replica.sent {
             None => {
                 delta.spawned.push(spawn_of(id.0, body, player));
                 true
             }
             Some((base, at)) => drifted(&base, &now, clock.tick.since(at)),
         };
+        if let Some(cells) = cells.as_deref_mut() {
+            // A crossing is reported to everyone, so that clients seeing the old cell
+            // and clients seeing only the new one agree on its motion from now on.
+            report |= cells.place(&now, report, || spawn_of(id.0, body, player));
+        }
         if report {
             delta.moved.push(now);
             replica.sent = Some((now, clock.tick));
@@ -111,6 +125,12 @@ pub(crate) fn build_delta(
             });
             replica.reported_points = score.0;
         }
+    }
+    if let Some(cells) = cells.as_deref_mut() {
+        for event in &delta.events {
+            cells.place_event(event);
+        }
+        cells.world.scores.extend_from_slice(&delta.scores);
     }
 }
 
@@ -148,6 +168,20 @@ pub(crate) fn write_snapshot(
             });
         }
     }
+}
+
+/// An entity as a client first sees it, with the motion clients that followed every
+/// send believe it has at `tick`; `None` before its first report.
+pub(crate) fn arrival_of(
+    (id, _, _, body, player, _, _): <Replicated as bevy_ecs::query::QueryData>::Item<'_, '_>,
+    replica: &Replica,
+    tick: Tick,
+) -> Option<arena_shared::protocol::Arrival> {
+    let (base, at) = replica.sent?;
+    Some(arena_shared::protocol::Arrival {
+        spawn: spawn_of(id.0, body, player),
+        state: extrapolate(&base, tick.since(at)),
+    })
 }
 
 fn spawn_of(id: EntityId, body: &Body, player: Option<&Player>) -> Spawn {

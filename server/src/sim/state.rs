@@ -94,6 +94,8 @@ pub(crate) struct Rules {
     pub round_ticks: u32,
     /// Ticks between rounds.
     pub intermission_ticks: u32,
+    /// Interest management's cells and view, if the world has them.
+    pub view: Option<arena_shared::protocol::ViewInfo>,
 }
 
 impl Rules {
@@ -112,6 +114,7 @@ impl Rules {
             ball_max_speed: t.balls.max_speed,
             round_ticks: t.ticks(t.round.length_s),
             intermission_ticks: t.ticks(t.round.intermission_s),
+            view: t.view_info(),
         }
     }
 }

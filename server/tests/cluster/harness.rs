@@ -212,6 +212,10 @@ async fn try_open(url: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error
 }
 
 /// What a connection's next frame was.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a test reads one message at a time; boxing would cost every match a deref"
+)]
 pub(crate) enum Next {
     Message(ServerMessage<'static>),
     Closed(u16, String),

@@ -130,6 +130,7 @@ fn every_server_message_round_trips() {
         reconnect_token: Cow::Borrowed("00112233445566778899aabbccddeeff"),
         snapshot: Cow::Borrowed(&snapshot),
         resumed: false,
+        view: None,
     }));
     server_round_trip(ServerMessage::Snapshot(Cow::Borrowed(&snapshot)));
     let mut delta = sample_delta(3);
@@ -320,5 +321,84 @@ fn a_hello_without_a_reconnect_token_still_decodes() {
             assert_eq!(hello.reconnect, None);
         }
         other => panic!("a three-field Hello decodes, got {other:?}"),
+    }
+}
+
+mod view {
+    use super::super::*;
+    use crate::protocol::{
+        Arrival, CellNews, EntityId, EntityKind, EntityState, GameEvent, Score, Spawn, ViewDelta,
+        WorldNews,
+    };
+
+    fn news(cell: u32) -> CellNews {
+        let state = EntityState {
+            id: EntityId(cell + 7),
+            x: 300,
+            y: -4,
+            vx: 2,
+            vy: 0,
+        };
+        CellNews {
+            cell,
+            entered: vec![Arrival {
+                spawn: Spawn {
+                    id: state.id,
+                    kind: EntityKind::Ball,
+                    radius: 120,
+                    name: String::new(),
+                },
+                state,
+            }],
+            moved: vec![state; cell as usize % 3],
+            left: vec![EntityId(99)],
+            events: vec![GameEvent::Still { id: state.id }],
+        }
+    }
+
+    #[test]
+    fn a_head_then_the_shared_parts_are_the_whole_view_message() {
+        let world = WorldNews {
+            scores: vec![Score {
+                id: EntityId(1),
+                points: 3,
+            }],
+            events: vec![GameEvent::PlayerLeft { id: EntityId(4) }],
+        };
+        // 0, 1 and 20 cells: the array header's short and 16-bit forms.
+        for count in [0u32, 1, 20] {
+            let cells: Vec<CellNews> = (0..count).map(|c| news(c * 40)).collect();
+            let view = ViewDelta {
+                tick: Tick(70_000),
+                fresh: count == 1,
+                acks: vec![Ack {
+                    id: EntityId(1),
+                    seq: 300,
+                }],
+                left_cells: (0..count).collect(),
+                cells: cells.clone(),
+                world: world.clone(),
+            };
+            let mut gathered = Vec::new();
+            write_view_head(
+                &mut gathered,
+                view.tick,
+                view.fresh,
+                &view.acks,
+                &view.left_cells,
+                cells.len(),
+            )
+            .expect("a head encodes");
+            for part in &cells {
+                encode_view_part(part, &mut gathered).expect("a cell encodes");
+            }
+            encode_view_part(&world, &mut gathered).expect("the world encodes");
+
+            let mut whole = Vec::new();
+            let message = ServerMessage::View(Box::new(view));
+            encode_server(&message, &mut whole).expect("encodes");
+            assert_eq!(gathered, whole, "{count} cells");
+            assert_eq!(decode_server(&gathered).expect("decodes"), message);
+        }
     }
 }

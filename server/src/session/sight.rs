@@ -1,0 +1,298 @@
+//! Interest management's side of a session: which cells each viewer sees, and each
+//! send's message for it gathered from the parts encoded once.
+//!
+//! Each send, [`Parts`] encodes every cell that has news once, the world's news once,
+//! and, once each, the cells some viewer starts seeing (in full). A viewer's [`Sight`]
+//! knows the cells it sees; only when its centre cell changes does it work out which
+//! cells came into view and which left. Its message is then its own head (frame
+//! header, tick, its acknowledgement, the cells that left) and ranges of the parts'
+//! buffer, written with one vectored write: no part is copied per viewer.
+
+use arena_shared::cells::CellGrid;
+use arena_shared::codec::{encode_view_part, write_view_head};
+use arena_shared::protocol::{Ack, CellNews, EntityId, Look, Tick};
+
+use crate::frame::{MAX_HEADER, header_in_front};
+use crate::sim::Simulation;
+
+/// No range: a cell without news this send.
+const NONE: (u32, u32) = (0, 0);
+
+/// What a viewer watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// Its own player's cell.
+    Player(EntityId),
+    /// A spectator's chosen cell.
+    At(u32),
+    /// A spectator's chosen player.
+    Follow(EntityId),
+    /// Every cell.
+    Everything,
+}
+
+/// The centre of a view of every cell.
+const EVERYWHERE: u32 = u32::MAX;
+
+/// What one viewer sees.
+#[derive(Debug)]
+pub(super) struct Sight {
+    watch: Watch,
+    /// The cell its view is centred on, once known.
+    centre: Option<u32>,
+    /// The cells in view, ascending.
+    seen: Vec<u32>,
+    /// The cells that came into view since the last message sent, ascending.
+    entering: Vec<u32>,
+    /// The cells that left view since the last message sent.
+    leaving: Vec<u32>,
+    /// The next message starts from nothing.
+    fresh: bool,
+    /// The next message is a lagging client's way back to the present.
+    pub resync: bool,
+    /// The last acknowledgement sent, and the one to send next.
+    acked: Option<u32>,
+    ack: Option<Ack>,
+    /// Reused: this viewer's head (its frame header starts at `head_start`), and the
+    /// ranges of its message's parts.
+    head: Vec<u8>,
+    head_start: usize,
+    ranges: Vec<(u32, u32)>,
+}
+
+impl Sight {
+    /// A viewer that sees nothing yet: its first message will be fresh.
+    pub(super) fn new(player: Option<EntityId>, grid: &CellGrid) -> Sight {
+        let watch = match player {
+            Some(id) => Watch::Player(id),
+            None => Watch::At(grid.middle()),
+        };
+        Sight {
+            watch,
+            centre: None,
+            seen: Vec::new(),
+            entering: Vec::new(),
+            leaving: Vec::new(),
+            fresh: true,
+            resync: false,
+            acked: None,
+            ack: None,
+            head: Vec::new(),
+            head_start: 0,
+            ranges: Vec::new(),
+        }
+    }
+
+    /// A spectator's choice; `Everything` only if `see_all`.
+    pub(super) fn look(&mut self, look: Look, grid: &CellGrid, see_all: bool) {
+        self.watch = match look {
+            Look::At { x, y } => Watch::At(grid.cell_at(x, y)),
+            Look::Follow { id } => Watch::Follow(id),
+            Look::Everything if see_all => Watch::Everything,
+            Look::Everything => return,
+        };
+    }
+
+    /// Starts over: the client missed messages, so its next one is fresh.
+    pub(super) fn forget(&mut self) {
+        self.fresh = true;
+        self.centre = None;
+        self.seen.clear();
+        self.entering.clear();
+        self.leaving.clear();
+    }
+
+    /// Brings the view up to this send: the centre cell, and when it moved, the cells
+    /// that came into view (asked of `parts` in full) and left. Also the
+    /// acknowledgement to send.
+    pub(super) fn update(&mut self, sim: &Simulation, parts: &mut Parts) {
+        let centre = match self.watch {
+            Watch::Player(id) | Watch::Follow(id) => sim.cell_of(id).or(self.centre),
+            Watch::At(cell) => Some(cell),
+            Watch::Everything => Some(EVERYWHERE),
+        };
+        if let Some(centre) = centre
+            && (self.fresh || self.centre != Some(centre))
+        {
+            let mut now = std::mem::take(&mut parts.spare);
+            if centre == EVERYWHERE {
+                parts.grid.all(&mut now);
+            } else {
+                parts.grid.around(centre, &mut now);
+            }
+            // Cells already entering but not sent yet stay entering.
+            let was_entering = std::mem::take(&mut self.entering);
+            for &cell in &now {
+                if self.fresh
+                    || self.seen.binary_search(&cell).is_err()
+                    || was_entering.binary_search(&cell).is_ok()
+                {
+                    self.entering.push(cell);
+                    parts.want_in_full(cell);
+                }
+            }
+            if !self.fresh {
+                for &cell in &self.seen {
+                    if now.binary_search(&cell).is_err()
+                        && was_entering.binary_search(&cell).is_err()
+                    {
+                        self.leaving.push(cell);
+                    }
+                }
+            }
+            parts.spare = std::mem::replace(&mut self.seen, now);
+            self.centre = Some(centre);
+        }
+        self.ack = None;
+        if let Watch::Player(id) = self.watch
+            && let Some(seq) = sim.ack_of(id)
+            && (self.fresh || self.acked != Some(seq))
+        {
+            self.ack = Some(Ack { id, seq });
+        }
+    }
+
+    /// Writes this viewer's head and picks its parts; returns the whole frame's
+    /// length, or `None` if the head could not be written.
+    pub(super) fn gather(&mut self, parts: &Parts, tick: Tick) -> Option<usize> {
+        self.ranges.clear();
+        let mut entering = self.entering.iter().peekable();
+        for &cell in &self.seen {
+            let range = if entering.next_if_eq(&&cell).is_some() {
+                parts.full_at[cell as usize]
+            } else {
+                parts.delta_at[cell as usize]
+            };
+            if range != NONE {
+                self.ranges.push(range);
+            }
+        }
+        let cells = self.ranges.len();
+        self.ranges.push(parts.world_at);
+        self.head.clear();
+        self.head.resize(MAX_HEADER, 0);
+        let acks = self.ack.as_slice();
+        if let Err(err) =
+            write_view_head(&mut self.head, tick, self.fresh, acks, &self.leaving, cells)
+        {
+            tracing::error!(%err, "a view's head failed to encode");
+            return None;
+        }
+        let shared: usize = self.ranges.iter().map(|&(a, b)| (b - a) as usize).sum();
+        let payload = self.head.len() - MAX_HEADER + shared;
+        self.head_start = header_in_front(&mut self.head[..MAX_HEADER], payload)?;
+        Some(self.head.len() - self.head_start + shared)
+    }
+
+    /// The head (from its frame header on) and the parts' ranges of the gathered message.
+    pub(super) fn message(&self) -> (&[u8], &[(u32, u32)]) {
+        (&self.head[self.head_start..], &self.ranges)
+    }
+
+    /// The message went out: what it said is now what the client knows.
+    pub(super) fn sent(&mut self) {
+        self.fresh = false;
+        self.resync = false;
+        self.entering.clear();
+        self.leaving.clear();
+        if let Some(ack) = self.ack {
+            self.acked = Some(ack.seq);
+        }
+    }
+}
+
+/// One send's encoded parts, in one buffer, each cell's part a range of it.
+#[derive(Debug)]
+pub(super) struct Parts {
+    grid: CellGrid,
+    /// Every part of this send.
+    pub body: Vec<u8>,
+    /// Each cell's news since the last send.
+    delta_at: Vec<(u32, u32)>,
+    /// Each cell in full, for the cells coming into someone's view.
+    full_at: Vec<(u32, u32)>,
+    /// The world's news.
+    world_at: (u32, u32),
+    /// Cells with a range set this send, to clear at the next.
+    touched: Vec<u32>,
+    /// Cells wanted in full this send, each once.
+    wanted: Vec<u32>,
+    /// Reused: a cell written in full, and a list of cells.
+    scratch: CellNews,
+    spare: Vec<u32>,
+}
+
+impl Parts {
+    pub(super) fn new(grid: CellGrid) -> Parts {
+        Parts {
+            grid,
+            body: Vec::new(),
+            delta_at: vec![NONE; grid.len()],
+            full_at: vec![NONE; grid.len()],
+            world_at: NONE,
+            touched: Vec::new(),
+            wanted: Vec::new(),
+            scratch: CellNews::default(),
+            spare: Vec::new(),
+        }
+    }
+
+    /// The cells.
+    pub(super) fn grid(&self) -> &CellGrid {
+        &self.grid
+    }
+
+    /// Forgets the last send's parts.
+    pub(super) fn start(&mut self) {
+        for &cell in &self.touched {
+            self.delta_at[cell as usize] = NONE;
+            self.full_at[cell as usize] = NONE;
+        }
+        self.touched.clear();
+        self.wanted.clear();
+        self.body.clear();
+    }
+
+    fn want_in_full(&mut self, cell: u32) {
+        let at = &mut self.full_at[cell as usize];
+        if *at == NONE {
+            // Marked wanted; the range is set when it is encoded.
+            *at = (u32::MAX, u32::MAX);
+            self.wanted.push(cell);
+            self.touched.push(cell);
+        }
+    }
+
+    /// Encodes each cell with news, each cell wanted in full, and the world's news,
+    /// once each.
+    pub(super) fn encode(&mut self, sim: &mut Simulation) {
+        let mut failed = false;
+        for &cell in sim.dirty_cells() {
+            if let Some(news) = sim.cell_news(cell) {
+                let start = self.body.len();
+                failed |= encode_view_part(news, &mut self.body).is_err();
+                self.delta_at[cell as usize] = range(start, self.body.len());
+                self.touched.push(cell);
+            }
+        }
+        for &cell in &self.wanted {
+            sim.write_cell(cell, &mut self.scratch);
+            let start = self.body.len();
+            failed |= encode_view_part(&self.scratch, &mut self.body).is_err();
+            self.full_at[cell as usize] = range(start, self.body.len());
+        }
+        let start = self.body.len();
+        if let Some(world) = sim.world_news() {
+            failed |= encode_view_part(world, &mut self.body).is_err();
+        }
+        self.world_at = range(start, self.body.len());
+        if failed {
+            tracing::error!("a view part failed to encode");
+        }
+    }
+}
+
+fn range(start: usize, end: usize) -> (u32, u32) {
+    let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    (at(start), at(end))
+}

@@ -1,0 +1,220 @@
+//! Interest management through a session without sockets: each viewer's mirror, built
+//! from its views alone, holds exactly what the server holds in the cells it sees.
+
+use std::collections::BTreeMap;
+
+use arena_shared::mirror::Mirror;
+use arena_shared::protocol::{CellNews, EntityState, Look};
+
+use super::*;
+
+const BIG: &str = "[arena]\nwidth = 4000\nheight = 3000\n[balls]\ncount = 300\n\
+                   [interest]\ncell_size = 400\nview_radius = 400\n";
+
+/// A client's mirror, fed every message it was sent.
+struct Viewer {
+    client: Client,
+    mirror: Mirror,
+    views: usize,
+}
+
+impl Viewer {
+    fn read(&mut self) {
+        for message in decoded(&mut self.client) {
+            match message {
+                ServerMessage::Welcome(welcome) => {
+                    assert!(welcome.view.is_some(), "a Welcome says cells are in use");
+                    assert!(welcome.snapshot.states.is_empty(), "and holds no entity");
+                    self.mirror.reset(&welcome.snapshot);
+                }
+                ServerMessage::View(view) => {
+                    self.mirror
+                        .apply_view(&view)
+                        .expect("views follow each other");
+                    self.views += 1;
+                }
+                ServerMessage::Delta(_) | ServerMessage::Snapshot(_) => {
+                    panic!("no whole-world message with interest management")
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn states(&self) -> BTreeMap<EntityId, EntityState> {
+        self.mirror
+            .ids()
+            .filter_map(|id| Some((id, self.mirror.state(id)?)))
+            .collect()
+    }
+}
+
+fn viewer(session: &mut Session, conn: ConnId, role: Role) -> (Viewer, Arc<InputSlot>) {
+    let (client, input) = join(session, conn, role, ROOMY);
+    let viewer = Viewer {
+        client,
+        mirror: Mirror::default(),
+        views: 0,
+    };
+    (viewer, input)
+}
+
+/// What the server holds in the cells seen from `centre`.
+fn truth(session: &mut Session, centre: u32) -> BTreeMap<EntityId, EntityState> {
+    let grid = session.sim.grid().expect("cells");
+    let mut cells = Vec::new();
+    grid.around(centre, &mut cells);
+    let mut out = BTreeMap::new();
+    let mut full = CellNews::default();
+    for cell in cells {
+        session.sim.write_cell(cell, &mut full);
+        out.extend(full.entered.iter().map(|a| (a.spawn.id, a.state)));
+    }
+    out
+}
+
+#[test]
+fn a_player_walking_across_the_world_knows_exactly_the_cells_around_it() {
+    let mut session = Session::new("t".into(), &tunables(BIG), 7);
+    let (mut walker, input) = viewer(&mut session, 1, Role::Player);
+    let fanout = FanoutPool::inline();
+    session.tick(&fanout);
+    walker.read();
+    let me = session.player_of(1).expect("a player");
+    // Right, down, left, up, and a diagonal: across the whole world and back.
+    let legs: [(i8, i8, u32); 5] = [
+        (127, 0, 650),
+        (0, 127, 480),
+        (-127, 0, 650),
+        (0, -127, 480),
+        (90, 90, 500),
+    ];
+    let mut seq = 0;
+    let mut crossings = 0;
+    let mut last_cell = session.sim.cell_of(me);
+    for (dx, dy, ticks) in legs {
+        seq += 1;
+        input.store(Move { seq, dx, dy });
+        for _ in 0..ticks {
+            session.tick(&fanout);
+            walker.read();
+            let centre = session.sim.cell_of(me).expect("the walker is placed");
+            if Some(centre) != last_cell {
+                crossings += 1;
+                last_cell = Some(centre);
+            }
+            let truth = truth(&mut session, centre);
+            let known = walker.states();
+            assert_eq!(
+                known.keys().collect::<Vec<_>>(),
+                truth.keys().collect::<Vec<_>>(),
+                "tick {:?}: no ghost, nothing missing",
+                session.sim.tick()
+            );
+            assert_eq!(known, truth, "and every state as the server believes it");
+        }
+    }
+    assert!(crossings >= 25, "the walk crossed many cells: {crossings}");
+    assert!(
+        walker.mirror.ack(me) == Some(seq),
+        "inputs are acknowledged"
+    );
+    assert!(
+        truth(&mut session, 0).len() < session.entity_count() / 4,
+        "a view is a small part of the world"
+    );
+}
+
+#[test]
+fn spectators_watch_a_point_a_player_or_everything() {
+    let mut session = Session::new("t".into(), &tunables(BIG), 3);
+    let (mut walker, _) = viewer(&mut session, 1, Role::Player);
+    let (mut corner, _) = viewer(&mut session, 2, Role::Spectator);
+    let (mut follower, _) = viewer(&mut session, 3, Role::Spectator);
+    let (mut all, _) = viewer(&mut session, 4, Role::Spectator);
+    let fanout = FanoutPool::inline();
+    session.tick(&fanout);
+    let me = session.player_of(1).expect("a player");
+    session.look(2, Look::At { x: 0, y: 0 });
+    session.look(3, Look::Follow { id: me });
+    session.look(4, Look::Everything);
+    for _ in 0..10 {
+        session.tick(&fanout);
+    }
+    for viewer in [&mut walker, &mut corner, &mut follower, &mut all] {
+        viewer.read();
+    }
+    assert_eq!(
+        follower.states(),
+        walker.states(),
+        "a follower sees what its player sees"
+    );
+    assert_eq!(
+        corner.states(),
+        truth(&mut session, 0),
+        "the corner's cells"
+    );
+    assert_eq!(all.mirror.len(), session.entity_count(), "everything");
+    assert!(!walker.states().is_empty());
+}
+
+#[test]
+fn a_spectator_sees_everything_only_where_the_session_allows_it() {
+    let config = format!("{BIG}spectators_see_all = false\n");
+    let mut session = Session::new("t".into(), &tunables(&config), 3);
+    let (mut spectator, _) = viewer(&mut session, 1, Role::Spectator);
+    session.tick(&FanoutPool::inline());
+    session.look(1, Look::Everything);
+    session.tick(&FanoutPool::inline());
+    spectator.read();
+    let middle = session.sim.grid().expect("cells").middle();
+    assert_eq!(
+        spectator.states(),
+        truth(&mut session, middle),
+        "still the middle"
+    );
+}
+
+#[test]
+fn a_slow_viewer_skips_views_then_is_sent_a_fresh_one() {
+    let mut session = Session::new("t".into(), &tunables(BIG), 5);
+    let (client, _) = join(&mut session, 1, Role::Player, 2_000);
+    let mut slow = Viewer {
+        client,
+        mirror: Mirror::default(),
+        views: 0,
+    };
+    let fanout = FanoutPool::inline();
+    let mut dropped = 0;
+    for _ in 0..30 {
+        dropped += session.tick(&fanout).dropped;
+    }
+    assert!(dropped > 0, "a full socket skips views");
+    let mut bytes = slow.client.wire.take();
+    slow.client.wire.make_room(ROOMY);
+    assert!(slow.client.link.try_flush().expect("flushes"));
+    let mut resyncs = 0;
+    for _ in 0..3 {
+        resyncs += session.tick(&fanout).resyncs;
+    }
+    assert_eq!(resyncs, 1, "one fresh view brings it back");
+    bytes.extend(slow.client.wire.take());
+    let mut rest = &bytes[..];
+    let mut fresh = 0;
+    while !rest.is_empty() {
+        let (payload, after) = crate::frame::split_payload(rest).expect("whole frames");
+        rest = after;
+        match decode_server(payload).expect("decodes") {
+            ServerMessage::Welcome(welcome) => slow.mirror.reset(&welcome.snapshot),
+            ServerMessage::View(view) => {
+                fresh += usize::from(view.fresh);
+                slow.mirror.apply_view(&view).expect("in order, or fresh");
+            }
+            other => panic!("views only: {other:?}"),
+        }
+    }
+    assert_eq!(fresh, 2, "the first view, and the one after the stall");
+    let me = session.player_of(1).expect("a player");
+    let centre = session.sim.cell_of(me).expect("placed");
+    assert_eq!(slow.states(), truth(&mut session, centre));
+}
