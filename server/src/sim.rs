@@ -227,6 +227,7 @@ impl Simulation {
         out.moved.clear();
         out.left.clear();
         out.events.clear();
+        out.scores.clear();
         let Some(cells) = self.world.get_resource::<Cells>() else {
             return;
         };
@@ -240,6 +241,14 @@ impl Simulation {
                 && let Some(arrival) = replication::arrival_of(replicated, replica, tick)
             {
                 out.entered.push(arrival);
+            }
+            if let Some(score) = self.world.get::<Score>(entity)
+                && score.0 > 0
+            {
+                out.scores.push(arena_shared::protocol::Score {
+                    id: *id,
+                    points: score.0,
+                });
             }
         }
     }
@@ -386,10 +395,12 @@ impl Simulation {
         &self.world.resource::<Outbound>().delta
     }
 
-    /// The last input sequence number applied to a player.
-    pub fn ack_of(&self, id: EntityId) -> Option<u32> {
+    /// The last input sequence number applied to a player, and its score.
+    pub fn ack_and_score(&self, id: EntityId) -> Option<(u32, u32)> {
         let entity = *self.index.get(&id)?;
-        self.world.get::<Steering>(entity).map(|s| s.seq)
+        let seq = self.world.get::<Steering>(entity)?.seq;
+        let score = self.world.get::<Score>(entity)?.0;
+        Some((seq, score))
     }
 
     /// A player's score this round.

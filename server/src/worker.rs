@@ -3,9 +3,9 @@
 //! A tick is CPU work on a deadline, so it runs on dedicated threads, off the async
 //! runtime: on a small machine it must not queue behind socket tasks, nor they behind
 //! it. Each worker owns a disjoint set of sessions (the [`Sessions`] registry says
-//! which) and keeps cadence against absolute deadlines, without drift; when it falls a
-//! whole period behind it skips ahead instead of bursting to catch up, and counts the
-//! overrun. A worker never waits on a socket: every send is non-blocking (see
+//! which) and keeps cadence against absolute deadlines, without drift; when it falls
+//! behind by more than the ticks between two sends it skips ahead instead of bursting to
+//! catch up, and counts the overrun. A worker never waits on a socket: every send is non-blocking (see
 //! [`crate::link`]), and a big session's sends are spread over the fan-out pool
 //! ([`crate::fanout`]).
 
@@ -157,6 +157,10 @@ impl Worker {
 
     fn run(mut self, inbox: &mpsc::Receiver<Command>) {
         let period = Duration::from_secs_f64(1.0 / f64::from(self.shared.tunables.tick_hz));
+        // A send tick (every `send_every` ticks) costs far more than the others, so a
+        // worker may fall up to that many periods behind and catch up with the cheap
+        // ticks between sends; only beyond it does it skip ahead.
+        let slack = period * self.shared.tunables.send_every();
         let mut deadline = Instant::now() + period;
         loop {
             if let Some(wait) = deadline.checked_duration_since(Instant::now()) {
@@ -186,7 +190,7 @@ impl Worker {
 
             deadline += period;
             let now = Instant::now();
-            if now > deadline + period {
+            if now > deadline + slack {
                 tracing::warn!(
                     worker = self.id,
                     late_ms = (now - deadline).as_millis() as u64,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::limits::{MAX_CLIENT_MESSAGE_BYTES, MAX_NAME_CHARS, MAX_SESSION_CODE_CHARS};
-use crate::protocol::{Ack, CellNews, ClientMessage, Hello, ServerMessage, Tick, WorldNews};
+use crate::protocol::{Ack, CellNews, ClientMessage, Hello, Score, ServerMessage, Tick, WorldNews};
 
 /// Why a frame is not a valid message.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +94,7 @@ pub fn write_view_head(
     tick: Tick,
     fresh: bool,
     acks: &[Ack],
+    scores: &[Score],
     left_cells: &[u32],
     cells: usize,
 ) -> Result<(), EncodeError> {
@@ -107,6 +108,7 @@ pub fn write_view_head(
     encode(&tick, out)?;
     encode(&fresh, out)?;
     encode(acks, out)?;
+    encode(scores, out)?;
     encode(left_cells, out)?;
     let cells = u32::try_from(cells).unwrap_or(u32::MAX);
     write_array_len(out, cells).map_err(failed)?;
@@ -114,7 +116,7 @@ pub fn write_view_head(
 }
 
 /// The fields of a `ViewDelta`.
-const VIEW_FIELDS: u32 = 6;
+const VIEW_FIELDS: u32 = 7;
 
 /// Decodes and validates one client frame.
 pub fn decode_client(frame: &[u8]) -> Result<ClientMessage, DecodeError> {

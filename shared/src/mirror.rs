@@ -185,6 +185,9 @@ impl Mirror {
                     tracked.cell = news.cell;
                 }
             }
+            for score in &news.scores {
+                self.scores.insert(score.id, score.points);
+            }
         }
         for news in &view.cells {
             for id in &news.left {
@@ -197,7 +200,7 @@ impl Mirror {
         for ack in &view.acks {
             self.acks.insert(ack.id, ack.seq);
         }
-        for score in &view.world.scores {
+        for score in &view.scores {
             self.scores.insert(score.id, score.points);
         }
         for event in &view.world.events {

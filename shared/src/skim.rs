@@ -68,6 +68,7 @@ struct ViewHead {
     tick: Tick,
     fresh: bool,
     acks: Vec<Ack>,
+    _scores: IgnoredAny,
     _left_cells: IgnoredAny,
     _cells: IgnoredAny,
     _world: IgnoredAny,
@@ -261,6 +262,35 @@ mod tests {
         assert_eq!(
             skim_server(&frame(&ServerMessage::Pong(Pong { client_time: 7 }))).expect("skims"),
             Skim::Pong { client_time: 7 }
+        );
+        let view = crate::protocol::ViewDelta {
+            tick: Tick(11),
+            fresh: true,
+            acks: delta.acks.clone(),
+            scores: snapshot.scores.clone(),
+            left_cells: vec![3],
+            ..crate::protocol::ViewDelta::default()
+        };
+        let fresh = ServerMessage::View(Box::new(view.clone()));
+        assert_eq!(
+            skim_server(&frame(&fresh)).expect("skims"),
+            Skim::Snapshot {
+                tick: Tick(11),
+                acks: delta.acks.clone()
+            },
+            "a fresh view is the bots' snapshot"
+        );
+        let next = ServerMessage::View(Box::new(crate::protocol::ViewDelta {
+            fresh: false,
+            tick: Tick(14),
+            ..view
+        }));
+        assert_eq!(
+            skim_server(&frame(&next)).expect("skims"),
+            Skim::Delta {
+                tick: Tick(14),
+                acks: delta.acks.clone()
+            }
         );
         assert!(skim_server(b"\xc1").is_err());
     }

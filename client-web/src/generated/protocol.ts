@@ -249,6 +249,11 @@ fresh: boolean,
  */
 acks: Array<Ack>, 
 /**
+ * Your own player's score, when it changed (always in a fresh one). Other players'
+ * scores come with the cells they are in.
+ */
+scores: Array<Score>, 
+/**
  * Cells no longer in view: forget the entities in them.
  */
 left_cells: Array<number>, 
@@ -284,7 +289,12 @@ left: Array<EntityId>,
  * What happened in this cell: collisions (placed at the lower id's cell) and
  * players coming to rest.
  */
-events: Array<GameEvent>, };
+events: Array<GameEvent>, 
+/**
+ * The scores of this cell's players that changed (every score above zero when
+ * the cell is sent in full).
+ */
+scores: Array<Score>, };
 
 export type Arrival = { 
 /**
@@ -298,11 +308,8 @@ state: EntityState, };
 
 export type WorldNews = { 
 /**
- * Players whose score changed.
- */
-scores: Array<Score>, 
-/**
- * Joins, leaves, connections lost and back, rounds started and ended.
+ * Joins, leaves, connections lost and back, rounds started and ended (a round's
+ * end with the best [`MAX_ROUND_SCORES`] scores only).
  */
 events: Array<GameEvent>, };
 

@@ -10,7 +10,7 @@
 
 use arena_shared::cells::CellGrid;
 use arena_shared::codec::{encode_view_part, write_view_head};
-use arena_shared::protocol::{Ack, CellNews, EntityId, Look, Tick};
+use arena_shared::protocol::{Ack, CellNews, EntityId, Look, Score, Tick};
 
 use crate::frame::{MAX_HEADER, header_in_front};
 use crate::sim::Simulation;
@@ -50,9 +50,11 @@ pub(super) struct Sight {
     fresh: bool,
     /// The next message is a lagging client's way back to the present.
     pub resync: bool,
-    /// The last acknowledgement sent, and the one to send next.
+    /// The last acknowledgement and score sent, and those to send next.
     acked: Option<u32>,
     ack: Option<Ack>,
+    scored: Option<u32>,
+    score: Option<Score>,
     /// Reused: this viewer's head (its frame header starts at `head_start`), and the
     /// ranges of its message's parts.
     head: Vec<u8>,
@@ -77,6 +79,8 @@ impl Sight {
             resync: false,
             acked: None,
             ack: None,
+            scored: None,
+            score: None,
             head: Vec::new(),
             head_start: 0,
             ranges: Vec::new(),
@@ -144,11 +148,16 @@ impl Sight {
             self.centre = Some(centre);
         }
         self.ack = None;
+        self.score = None;
         if let Watch::Player(id) = self.watch
-            && let Some(seq) = sim.ack_of(id)
-            && (self.fresh || self.acked != Some(seq))
+            && let Some((seq, points)) = sim.ack_and_score(id)
         {
-            self.ack = Some(Ack { id, seq });
+            if self.fresh || self.acked != Some(seq) {
+                self.ack = Some(Ack { id, seq });
+            }
+            if self.fresh || self.scored != Some(points) {
+                self.score = Some(Score { id, points });
+            }
         }
     }
 
@@ -171,9 +180,10 @@ impl Sight {
         self.ranges.push(parts.world_at);
         self.head.clear();
         self.head.resize(MAX_HEADER, 0);
-        let acks = self.ack.as_slice();
+        let (acks, scores) = (self.ack.as_slice(), self.score.as_slice());
+        let head = &mut self.head;
         if let Err(err) =
-            write_view_head(&mut self.head, tick, self.fresh, acks, &self.leaving, cells)
+            write_view_head(head, tick, self.fresh, acks, scores, &self.leaving, cells)
         {
             tracing::error!(%err, "a view's head failed to encode");
             return None;
@@ -197,6 +207,9 @@ impl Sight {
         self.leaving.clear();
         if let Some(ack) = self.ack {
             self.acked = Some(ack.seq);
+        }
+        if let Some(score) = self.score {
+            self.scored = Some(score.points);
         }
     }
 }

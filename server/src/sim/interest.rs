@@ -10,7 +10,9 @@
 //! each dirty cell's news once and gathers the cells each client sees.
 
 use arena_shared::cells::CellGrid;
-use arena_shared::protocol::{Arrival, CellNews, EntityId, EntityState, GameEvent, WorldNews};
+use arena_shared::protocol::{
+    Arrival, CellNews, EntityId, EntityState, GameEvent, MAX_ROUND_SCORES, Score, WorldNews,
+};
 use bevy_ecs::prelude::*;
 
 /// An entity in no cell (not yet reported, or gone).
@@ -57,9 +59,9 @@ impl Cells {
             news.moved.clear();
             news.left.clear();
             news.events.clear();
+            news.scores.clear();
         }
         self.dirty.clear();
-        self.world.scores.clear();
         self.world.events.clear();
     }
 
@@ -69,6 +71,7 @@ impl Cells {
             && news.moved.is_empty()
             && news.left.is_empty()
             && news.events.is_empty()
+            && news.scores.is_empty()
         {
             self.dirty.push(cell);
         }
@@ -139,9 +142,22 @@ impl Cells {
             GameEvent::Still { id } => self.cell_of(*id),
             _ => None,
         };
-        match about {
-            Some(cell) => self.news_mut(cell).events.push(event.clone()),
-            None => self.world.events.push(event.clone()),
+        match (about, event) {
+            (Some(cell), _) => self.news_mut(cell).events.push(event.clone()),
+            (None, GameEvent::RoundEnded { number, scores }) => {
+                self.world.events.push(GameEvent::RoundEnded {
+                    number: *number,
+                    scores: scores.iter().take(MAX_ROUND_SCORES).copied().collect(),
+                })
+            }
+            (None, _) => self.world.events.push(event.clone()),
+        }
+    }
+
+    /// A player's new score goes with the cell it is in.
+    pub(crate) fn place_score(&mut self, score: Score) {
+        if let Some(cell) = self.cell_of(score.id) {
+            self.news_mut(cell).scores.push(score);
         }
     }
 

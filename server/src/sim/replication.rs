@@ -130,7 +130,9 @@ pub(crate) fn build_delta(
         for event in &delta.events {
             cells.place_event(event);
         }
-        cells.world.scores.extend_from_slice(&delta.scores);
+        for score in &delta.scores {
+            cells.place_score(*score);
+        }
     }
 }
 

@@ -353,16 +353,16 @@ mod view {
             moved: vec![state; cell as usize % 3],
             left: vec![EntityId(99)],
             events: vec![GameEvent::Still { id: state.id }],
+            scores: vec![Score {
+                id: state.id,
+                points: cell,
+            }],
         }
     }
 
     #[test]
     fn a_head_then_the_shared_parts_are_the_whole_view_message() {
         let world = WorldNews {
-            scores: vec![Score {
-                id: EntityId(1),
-                points: 3,
-            }],
             events: vec![GameEvent::PlayerLeft { id: EntityId(4) }],
         };
         // 0, 1 and 20 cells: the array header's short and 16-bit forms.
@@ -375,6 +375,10 @@ mod view {
                     id: EntityId(1),
                     seq: 300,
                 }],
+                scores: vec![Score {
+                    id: EntityId(1),
+                    points: 3,
+                }],
                 left_cells: (0..count).collect(),
                 cells: cells.clone(),
                 world: world.clone(),
@@ -385,6 +389,7 @@ mod view {
                 view.tick,
                 view.fresh,
                 &view.acks,
+                &view.scores,
                 &view.left_cells,
                 cells.len(),
             )

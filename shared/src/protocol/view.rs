@@ -3,8 +3,8 @@
 //!
 //! The world is cut into square cells. Each send, the server encodes each cell's news
 //! once ([`CellNews`]) and the news of the whole world once ([`WorldNews`]); a client's
-//! [`ViewDelta`] is a small head of its own (tick, its acknowledgement, the cells it
-//! stopped seeing) followed by those shared parts. Its field order is chosen for that:
+//! [`ViewDelta`] is a small head of its own (tick, its acknowledgement and score, the
+//! cells it stopped seeing) followed by those shared parts. Its field order is chosen for that:
 //! everything per client comes first, so a message is the head and then the shared
 //! bytes, written with one vectored write (see [`crate::codec::write_view_head`]).
 
@@ -67,6 +67,9 @@ pub struct ViewDelta {
     pub fresh: bool,
     /// Your own player's last processed input, when it changed (always in a fresh one).
     pub acks: Vec<Ack>,
+    /// Your own player's score, when it changed (always in a fresh one). Other players'
+    /// scores come with the cells they are in.
+    pub scores: Vec<Score>,
     /// Cells no longer in view: forget the entities in them.
     pub left_cells: Vec<u32>,
     /// The news of each cell in view that had any: in full (every entity in it as
@@ -92,6 +95,9 @@ pub struct CellNews {
     /// What happened in this cell: collisions (placed at the lower id's cell) and
     /// players coming to rest.
     pub events: Vec<GameEvent>,
+    /// The scores of this cell's players that changed (every score above zero when
+    /// the cell is sent in full).
+    pub scores: Vec<Score>,
 }
 
 /// An entity as a client first sees it: its fixed facts and its motion.
@@ -108,8 +114,11 @@ pub struct Arrival {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct WorldNews {
-    /// Players whose score changed.
-    pub scores: Vec<Score>,
-    /// Joins, leaves, connections lost and back, rounds started and ended.
+    /// Joins, leaves, connections lost and back, rounds started and ended (a round's
+    /// end with the best [`MAX_ROUND_SCORES`] scores only).
     pub events: Vec<GameEvent>,
 }
+
+/// The final scores a `RoundEnded` of a world with interest management carries: the
+/// best ones (each player is told its own in [`ViewDelta::scores`]).
+pub const MAX_ROUND_SCORES: usize = 20;
