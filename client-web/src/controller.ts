@@ -161,7 +161,7 @@ class Controller {
       // Joined a session directly: follow its world for the score and the round.
       const w = message.Welcome;
       this.token = w.reconnect_token;
-      this.world = new World(w.arena, w.tick_hz, Math.max(1, Math.round(w.tick_hz / w.send_hz)));
+      this.world = new World(w.arena, w.tick_hz, Math.max(1, Math.round(w.tick_hz / w.send_hz)), w.view ?? null);
       this.world.reset(w.snapshot);
       const me = w.you === null ? undefined : this.world.spawns.get(w.you);
       this.onPlaying(w.you, me?.name ?? "", w.tick_hz);
@@ -170,6 +170,12 @@ class Controller {
       const events = this.world.apply(message.Delta);
       if (events === null) return;
       this.onTick(message.Delta.tick, now);
+      for (const event of events) this.onEvent(event);
+    } else if ("View" in message && this.world) {
+      // A big world sends each player only what is near it: the score and round all the same.
+      const events = this.world.applyView(message.View);
+      if (events === null) return;
+      this.onTick(message.View.tick, now);
       for (const event of events) this.onEvent(event);
     } else if ("Snapshot" in message && this.world) {
       this.world.reset(message.Snapshot);

@@ -13,7 +13,15 @@ import { Steering } from "./input";
 import { drawQr, onLoopback, shareOrigin } from "./invite";
 import { $, socketUrl } from "./page";
 import { Predictor } from "./prediction";
-import { POS_SCALE, directionToWire, type Delta, type GameEvent, type Role, type ServerMessage, type Welcome } from "./protocol";
+import {
+  POS_SCALE,
+  directionToWire,
+  type GameEvent,
+  type Role,
+  type ServerMessage,
+  type Tick,
+  type Welcome,
+} from "./protocol";
 import { Renderer, colorOf, type Body } from "./render";
 import { World } from "./world";
 
@@ -151,7 +159,9 @@ export class Game {
       this.clock?.observe(message.Snapshot.tick, now);
       this.reconcile();
     } else if ("Delta" in message && this.world) {
-      this.onDelta(message.Delta, now);
+      this.onUpdate(this.world.apply(message.Delta), message.Delta.tick, now);
+    } else if ("View" in message && this.world) {
+      this.onUpdate(this.world.applyView(message.View), message.View.tick, now);
     } else if ("PairCode" in message) {
       void this.showPairCode(message.PairCode.code, message.PairCode.expires_in_s, message.PairCode.lan_url, now);
     } else if ("Chat" in message) {
@@ -170,14 +180,16 @@ export class Game {
   private onWelcome(w: Welcome, now: number): void {
     const cameBack = this.token !== null;
     this.tickMs = 1000 / w.tick_hz;
-    this.world = new World(w.arena, w.tick_hz, Math.max(1, Math.round(w.tick_hz / w.send_hz)));
+    this.world = new World(w.arena, w.tick_hz, Math.max(1, Math.round(w.tick_hz / w.send_hz)), w.view ?? null);
     this.world.reset(w.snapshot);
     this.you = w.you;
     this.session = w.session;
     this.token = w.reconnect_token;
     this.clock = new ServerClock(this.tickMs);
     this.clock.observe(w.snapshot.tick, now);
-    this.renderer = new Renderer($("arena") as HTMLCanvasElement, w.arena);
+    this.renderer = new Renderer($("arena") as HTMLCanvasElement, w.arena, w.view ?? null);
+    // The TV view of a big world shows all of it, where the session allows that.
+    if (w.view?.see_all && w.you === null && this.options.tv) this.connection.send({ Look: "Everything" });
     const mine = w.you === null ? undefined : this.world.spawns.get(w.you);
     this.predictor = new Predictor(mine?.radius || 160, w.arena.width, w.arena.height, w.arena.player_speed / w.tick_hz);
     this.sent = [0, 0];
@@ -202,12 +214,12 @@ export class Game {
     await drawQr($("tv-qr") as HTMLCanvasElement, url, 200);
   }
 
-  private onDelta(delta: Delta, now: number): void {
+  /** A delta or a view applied: its events told, its points shown. */
+  private onUpdate(events: GameEvent[] | null, tick: Tick, now: number): void {
     const world = this.world!;
-    const events = world.apply(delta);
     if (events === null) return; // A lost delta: the server resynchronizes us.
     this.deltasThisSecond += 1;
-    this.clock?.observe(delta.tick, now);
+    this.clock?.observe(tick, now);
     for (const event of events) this.onEvent(event, now);
     for (const [id, points] of world.gains) {
       const at = world.stateAt(id, world.tick);
@@ -232,12 +244,17 @@ export class Game {
       const p = world.stateAt(event.Still.id, world.tick);
       if (p) this.renderer?.still(p.x, p.y, colorOf(event.Still.id), now);
     } else if ("Connection" in event) {
-      const who = world.nameOf(event.Connection.id) ?? "a player";
-      if (event.Connection.id !== this.you) this.say(`${who} ${event.Connection.connected ? "is back" : "lost connection"}`);
+      const who = world.nameOf(event.Connection.id);
+      // In a big world, only the comings and goings of the players near you are told.
+      if (event.Connection.id !== this.you && (who !== undefined || !world.partial)) {
+        this.say(`${who ?? "a player"} ${event.Connection.connected ? "is back" : "lost connection"}`);
+      }
     } else if ("PlayerJoined" in event) {
-      if (event.PlayerJoined.id !== this.you) this.say(`${event.PlayerJoined.name} joined`);
+      const near = !world.partial || world.spawns.has(event.PlayerJoined.id);
+      if (event.PlayerJoined.id !== this.you && near) this.say(`${event.PlayerJoined.name} joined`);
     } else if ("PlayerLeft" in event) {
-      this.say(`${world.nameOf(event.PlayerLeft.id) ?? "a player"} left`);
+      const who = world.nameOf(event.PlayerLeft.id);
+      if (who !== undefined || !world.partial) this.say(`${who ?? "a player"} left`);
     } else if ("RoundStarted" in event) {
       this.sounds.roundStart();
       this.roundOverUntil = 0;
@@ -315,6 +332,7 @@ export class Game {
       const away = world.away.has(spawn.id);
       bodies.push({ id: spawn.id, kind: spawn.kind, name: spawn.name, x: at.x, y: at.y, radius: spawn.radius, mine, away });
     }
+    renderer.follow(this.cameraAt(world, bodies), world.cellsSeen);
     renderer.draw(bodies, now);
     this.lastBodies = bodies;
     $("timer").textContent = timerText(world, this.clock.tick(now));
@@ -323,6 +341,25 @@ export class Game {
     }
     if (this.roundOverUntil > 0) $("next-in").textContent = String(Math.max(0, Math.ceil((this.roundOverUntil - now) / 1000)));
     drawScoreboard(world, this.you, this.options.tv ? 12 : 8);
+  }
+
+  /** Where the camera looks in a big world: your player, or the middle of what a
+   *  spectator sees; null (the whole arena) without interest management or when a
+   *  spectator sees every cell. */
+  private cameraAt(world: World, bodies: Body[]): { x: number; y: number } | null {
+    const view = world.view;
+    if (!view) return null;
+    const mine = bodies.find((b) => b.mine);
+    if (mine) return { x: mine.x, y: mine.y };
+    const cols = Math.ceil(world.arena.width / view.cell_size);
+    const rows = Math.ceil(world.arena.height / view.cell_size);
+    if (world.cellsSeen.size === 0 || world.cellsSeen.size === cols * rows) return null;
+    let [x, y] = [0, 0];
+    for (const cell of world.cellsSeen) {
+      x += ((cell % cols) + 0.5) * view.cell_size;
+      y += (Math.floor(cell / cols) + 0.5) * view.cell_size;
+    }
+    return { x: x / world.cellsSeen.size, y: y / world.cellsSeen.size };
   }
 
   private updateStats(now: number): void {
@@ -379,6 +416,18 @@ export class Game {
       phoneAttached: this.phoneAttached,
       pairCode: $("pairing").hidden ? null : $("pair-code").textContent,
       stats: this.stats,
+      /** Interest management: the cells in view, what the camera shows (game units) and
+       *  the minimap; null without it. */
+      view: world?.view
+        ? {
+            cellSize: units(world.view.cell_size),
+            viewRadius: units(world.view.view_radius),
+            cellsSeen: [...world.cellsSeen].sort((a, b) => a - b),
+            cellOf: Object.fromEntries(world.cellOf),
+            shown: this.renderer ? (({ x, y, width, height }) => ({ x: units(x), y: units(y), width: units(width), height: units(height) }))(this.renderer.shown()) : null,
+            minimap: this.renderer?.minimap ?? null,
+          }
+        : null,
       /** Where the arena is drawn on the page, in CSS pixels. */
       arenaOnPage: rect ? { x: canvas.x + rect.x, y: canvas.y + rect.y, width: rect.width, height: rect.height } : null,
     };

@@ -21,6 +21,8 @@ export type * from "./generated/protocol";
 import type {
   Ack,
   ArenaInfo,
+  Arrival,
+  CellNews,
   ChatLine,
   ChatLines,
   ClientMessage,
@@ -41,7 +43,10 @@ import type {
   ServerMessage,
   Snapshot,
   Spawn,
+  ViewDelta,
+  ViewInfo,
   Welcome,
+  WorldNews,
 } from "./generated/protocol";
 
 /** A frame that is not a valid server message. */
@@ -66,16 +71,22 @@ const nullable = <T>(inner: Decoder<T>): Decoder<T | null> => (raw, path) =>
 const list = <T>(inner: Decoder<T>): Decoder<T[]> => (raw, path) =>
   Array.isArray(raw) ? raw.map((item, i) => inner(item, `${path}[${i}]`)) : fail(path, "an array");
 
+/** A field the server leaves out of the array when it has no value (always last). */
+const optional = <T>(inner: Decoder<T>): Decoder<T | undefined> =>
+  Object.assign((raw: unknown, path: string) => (raw === undefined ? undefined : inner(raw, path)), { optional: true });
+
 /** A struct: an array on the wire, an object here, fields in wire order. */
-function struct<T>(fields: { [K in keyof T]: Decoder<T[K]> }): Decoder<T> {
+function struct<T>(fields: { [K in keyof T]-?: Decoder<T[K]> }): Decoder<T> {
   const names = Object.keys(fields) as (keyof T)[];
+  const required = names.filter((name) => !("optional" in fields[name])).length;
   return (raw, path) => {
-    if (!Array.isArray(raw) || raw.length !== names.length) {
+    if (!Array.isArray(raw) || raw.length < required || raw.length > names.length) {
       return fail(path, `an array of ${names.length} fields (${names.join(", ")})`);
     }
     const out = {} as T;
     names.forEach((name, i) => {
-      out[name] = fields[name](raw[i], `${path}.${String(name)}`);
+      const value = fields[name](raw[i], `${path}.${String(name)}`);
+      if (value !== undefined) out[name] = value;
     });
     return out;
   };
@@ -135,6 +146,7 @@ const delta = struct<Delta>({
   scores: list(score),
   events: list(gameEvent),
 });
+const viewInfo = struct<ViewInfo>({ cell_size: int, view_radius: int, see_all: bool });
 const welcome = struct<Welcome>({
   you: nullable(int),
   session: str,
@@ -144,6 +156,24 @@ const welcome = struct<Welcome>({
   reconnect_token: str,
   snapshot,
   resumed: bool,
+  view: optional(viewInfo) as Decoder<ViewInfo>,
+});
+const cellNews = struct<CellNews>({
+  cell: int,
+  entered: list(struct<Arrival>({ spawn, state: entityState })),
+  moved: list(entityState),
+  left: list(int),
+  events: list(gameEvent),
+  scores: list(score),
+});
+const viewDelta = struct<ViewDelta>({
+  tick: int,
+  fresh: bool,
+  acks: list(ack),
+  scores: list(score),
+  left_cells: list(int),
+  cells: list(cellNews),
+  world: struct<WorldNews>({ events: list(gameEvent) }),
 });
 const serverMessage = variants<ServerMessage>({
   Welcome: welcome,
@@ -156,6 +186,7 @@ const serverMessage = variants<ServerMessage>({
   Feed: struct<Feed>({ tick: int, score: int, round: roundState, events: list(gameEvent) }),
   Controller: struct<ControllerStatus>({ attached: bool }),
   Chat: struct<ChatLines>({ lines: list(struct<ChatLine>({ from: str, text: str })) }),
+  View: viewDelta,
 });
 
 /** Decodes one binary frame from the server. Throws ProtocolError if it is not valid. */
@@ -193,6 +224,12 @@ export function encodeClient(message: ClientMessage): Uint8Array {
   if (message === "RequestPairCode" || message === "Leave") return encode(message);
   if ("Pair" in message) return encode({ Pair: [message.Pair.code] });
   if ("Chat" in message) return encode({ Chat: [message.Chat.text] });
+  if ("Look" in message) {
+    const look = message.Look;
+    if (look === "Everything") return encode({ Look: look });
+    if ("At" in look) return encode({ Look: { At: [Math.round(look.At.x), Math.round(look.At.y)] } });
+    return encode({ Look: { Follow: [look.Follow.id] } });
+  }
   if ("Hello" in message) {
 
     const { name, session, role, reconnect } = message.Hello;

@@ -3,7 +3,7 @@
 // scaled to fit its box on the page.
 
 import { placeLabels, type LabelBox } from "./labels";
-import { POS_SCALE, type ArenaInfo, type EntityKind } from "./protocol";
+import { POS_SCALE, type ArenaInfo, type EntityKind, type ViewInfo } from "./protocol";
 
 export interface Body {
   id: number;
@@ -53,11 +53,38 @@ export class Renderer {
   private scale = 1;
   private originX = 0;
   private originY = 0;
+  /**
+   * In a world with interest management the arena is too big to draw whole: a camera
+   * follows a point (your player) and shows a little more than what is in view, and a
+   * minimap shows the whole world, the cells you see and what you know is in them.
+   */
+  private camera: { x: number; y: number } | null = null;
+  /** The cells in view (interest management), shaded on the minimap. */
+  private seen: ReadonlySet<number> = new Set();
+  /** Where the minimap is drawn, in CSS pixels on the canvas, for tests. */
+  minimap: { x: number; y: number; width: number; height: number; dots: number; cells: number } | null = null;
 
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly arena: ArenaInfo) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly arena: ArenaInfo,
+    private readonly view: ViewInfo | null = null,
+  ) {
     const ctx = canvas.getContext("2d");
     if (!ctx) throw new Error("this browser cannot draw on a canvas");
     this.ctx = ctx;
+  }
+
+  /** Centres the camera on (x, y) quanta (interest management only); null: the whole arena. */
+  follow(at: { x: number; y: number } | null, seen: ReadonlySet<number>): void {
+    this.camera = this.view && at ? at : null;
+    this.seen = seen;
+  }
+
+  /** The part of the world the camera shows, in quanta (the whole arena without one). */
+  shown(): { x: number; y: number; width: number; height: number } {
+    const w = this.canvas.width / this.scale;
+    const h = this.canvas.height / this.scale;
+    return { x: -this.originX / this.scale, y: -this.originY / this.scale, width: w, height: h };
   }
 
   /** A collision at (x, y) quanta: a flash and a burst of sparks; yours shakes the arena. */
@@ -110,6 +137,7 @@ export class Renderer {
     ctx.fillStyle = "#0d1117";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.save();
+    this.cull = this.shown();
     const shake = Math.max(0, this.shakeUntil - now) / SHAKE_MS;
     const amplitude = shake * 6 * (window.devicePixelRatio || 1);
     this.jolt = { x: (Math.random() - 0.5) * amplitude, y: (Math.random() - 0.5) * amplitude };
@@ -122,15 +150,61 @@ export class Renderer {
     }
     ctx.scale(this.scale, this.scale);
     this.drawFloor();
-    for (const body of bodies) if (body.kind === "Ball") this.drawBall(body);
+    const visible = this.camera ? bodies.filter((b) => this.onCamera(b)) : bodies;
+    for (const body of visible) if (body.kind === "Ball") this.drawBall(body);
     // Yours first: when names would collide, yours keeps its place above.
-    const players = bodies.filter((b) => b.kind === "Player").sort((a, b) => Number(b.mine) - Number(a.mine));
+    const players = visible.filter((b) => b.kind === "Player").sort((a, b) => Number(b.mine) - Number(a.mine));
     for (const body of players) this.drawPlayer(body);
     this.drawEffects(now);
     ctx.restore();
     // Text goes on upright, in screen pixels, whichever way the arena is turned.
     this.drawNames(players);
     this.drawPopups(now);
+    if (this.view) this.drawMinimap(bodies);
+    else this.minimap = null;
+  }
+
+  private cull = { x: 0, y: 0, width: 0, height: 0 };
+
+  private onCamera(b: Body): boolean {
+    const c = this.cull;
+    return b.x + b.radius >= c.x && b.x - b.radius <= c.x + c.width && b.y + b.radius >= c.y && b.y - b.radius <= c.y + c.height;
+  }
+
+  /** The whole world in a corner: its bounds, the cells in view, what is known in them. */
+  private drawMinimap(bodies: Body[]): void {
+    const { ctx, arena, view } = this;
+    if (!view) return;
+    const px = window.devicePixelRatio || 1;
+    const side = Math.min(160 * px, this.canvas.width * 0.3, this.canvas.height * 0.3);
+    const s = side / Math.max(arena.width, arena.height);
+    const [w, h] = [arena.width * s, arena.height * s];
+    const [x0, y0] = [this.canvas.width - w - 12 * px, 12 * px];
+    ctx.fillStyle = "rgba(13,17,23,0.85)";
+    ctx.fillRect(x0, y0, w, h);
+    const cols = Math.ceil(arena.width / view.cell_size);
+    ctx.fillStyle = "rgba(88,166,255,0.22)";
+    for (const cell of this.seen) {
+      const [cx, cy] = [(cell % cols) * view.cell_size, Math.floor(cell / cols) * view.cell_size];
+      ctx.fillRect(x0 + cx * s, y0 + cy * s, view.cell_size * s, view.cell_size * s);
+    }
+    let dots = 0;
+    for (const b of bodies) {
+      ctx.fillStyle = b.mine ? "#ffffff" : b.kind === "Player" ? colorOf(b.id) : "#8b949e";
+      const r = b.mine ? 3 * px : 1.2 * px;
+      ctx.fillRect(x0 + b.x * s - r, y0 + b.y * s - r, 2 * r, 2 * r);
+      dots += 1;
+    }
+    if (this.camera) {
+      const c = this.cull;
+      ctx.strokeStyle = "rgba(255,255,255,0.6)";
+      ctx.lineWidth = px;
+      ctx.strokeRect(x0 + c.x * s, y0 + c.y * s, c.width * s, c.height * s);
+    }
+    ctx.strokeStyle = "#58a6ff";
+    ctx.lineWidth = px;
+    ctx.strokeRect(x0, y0, w, h);
+    this.minimap = { x: x0 / px, y: y0 / px, width: w / px, height: h / px, dots, cells: this.seen.size };
   }
 
   /** A point of the arena (quanta) on the canvas (device pixels). */
@@ -156,6 +230,15 @@ export class Renderer {
       this.canvas.height = h;
     }
     const margin = 16 * dpr;
+    if (this.camera && this.view) {
+      // A window a little wider than the view, centred on the camera, never turned.
+      const span = this.view.view_radius * 2.2;
+      this.rotated = false;
+      this.scale = Math.min(w, h) / span;
+      this.originX = w / 2 - this.camera.x * this.scale;
+      this.originY = h / 2 - this.camera.y * this.scale;
+      return;
+    }
     const { width, height } = this.arena;
     const fit = (across: number, down: number) => Math.min((w - 2 * margin) / across, (h - 2 * margin) / down);
     // Turn the arena when that makes it markedly bigger on this screen.

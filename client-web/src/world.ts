@@ -6,7 +6,21 @@
 // where the entity was at any recent tick exactly, and between two ticks by linear
 // interpolation, which is how other players are drawn smoothly a little in the past.
 
-import type { Ack, ArenaInfo, Delta, EntityId, EntityState, GameEvent, RoundState, Score, Snapshot, Spawn, Tick } from "./protocol";
+import type {
+  Ack,
+  ArenaInfo,
+  Delta,
+  EntityId,
+  EntityState,
+  GameEvent,
+  RoundState,
+  Score,
+  Snapshot,
+  Spawn,
+  Tick,
+  ViewDelta,
+  ViewInfo,
+} from "./protocol";
 
 /** An entity's motion as last reported at `tick`. */
 interface Report {
@@ -40,16 +54,30 @@ export class World {
   readonly departed = new Map<EntityId, string>();
   /** Deltas refused because they did not follow the previous tick. */
   gaps = 0;
+  /** With interest management: the cell whose news last named each entity. */
+  readonly cellOf = new Map<EntityId, number>();
+  /** With interest management: the cells in view, as the last view's news named them. */
+  readonly cellsSeen = new Set<number>();
   private readonly reports = new Map<EntityId, Report[]>();
 
-  /** `sendEvery`: ticks from one delta to the next (`tick_hz / send_hz`). */
-  constructor(readonly arena: ArenaInfo, readonly tickHz: number, readonly sendEvery = 1) {}
+  /**
+   * `sendEvery`: ticks from one delta to the next (`tick_hz / send_hz`); `view`: the
+   * Welcome's interest management, if the session has it (then `applyView` is fed).
+   */
+  constructor(
+    readonly arena: ArenaInfo,
+    readonly tickHz: number,
+    readonly sendEvery = 1,
+    readonly view: ViewInfo | null = null,
+  ) {}
 
   /** Replaces everything with a snapshot's world. */
   reset(snapshot: Snapshot): void {
     this.tick = snapshot.tick;
     this.spawns.clear();
     this.reports.clear();
+    this.cellOf.clear();
+    this.cellsSeen.clear();
     for (const spawn of snapshot.spawns) this.spawns.set(spawn.id, spawn);
     for (const state of snapshot.states) this.reports.set(state.id, [{ state, tick: snapshot.tick }]);
     this.setAll(this.acks, snapshot.acks.map((a: Ack) => [a.id, a.seq]));
@@ -72,28 +100,108 @@ export class World {
     this.gains.clear();
     this.departed.clear();
     for (const spawn of delta.spawned) this.spawns.set(spawn.id, spawn);
-    for (const state of delta.moved) {
-      const history = this.reports.get(state.id) ?? [];
-      history.push({ state, tick: delta.tick });
-      while (history.length > 1 && history[1]!.tick <= delta.tick - HISTORY_TICKS) history.shift();
-      this.reports.set(state.id, history);
-    }
+    for (const state of delta.moved) this.report(state);
     for (const id of delta.removed) {
-      const name = this.spawns.get(id)?.name;
-      if (name !== undefined) this.departed.set(id, name);
-      this.away.delete(id);
-      this.spawns.delete(id);
-      this.reports.delete(id);
+      this.forget(id);
       this.acks.delete(id);
       this.scores.delete(id);
     }
     for (const ack of delta.acks) this.acks.set(ack.id, ack.seq);
-    for (const score of delta.scores) {
+    this.noteScores(delta.scores);
+    this.noteEvents(delta.events);
+    return delta.events;
+  }
+
+  /**
+   * Applies the next view of a session with interest management (the rule is
+   * `ViewDelta`'s) and returns its events, or null if it does not follow the last one
+   * and is not fresh.
+   */
+  applyView(view: ViewDelta): GameEvent[] | null {
+    if (!view.fresh && view.tick !== this.tick + this.sendEvery) {
+      this.gaps += 1;
+      return null;
+    }
+    this.tick = view.tick;
+    this.gains.clear();
+    this.departed.clear();
+    if (view.fresh) {
+      for (const id of [...this.spawns.keys()]) this.forget(id);
+      this.cellsSeen.clear();
+    }
+    if (view.left_cells.length > 0) {
+      const left = new Set(view.left_cells);
+      for (const [id, cell] of this.cellOf) if (left.has(cell)) this.forget(id);
+      for (const cell of left) this.cellsSeen.delete(cell);
+    }
+    const events: GameEvent[] = [];
+    for (const news of view.cells) {
+      this.cellsSeen.add(news.cell);
+      for (const arrival of news.entered) {
+        this.spawns.set(arrival.spawn.id, arrival.spawn);
+        this.reports.delete(arrival.spawn.id);
+        this.report(arrival.state);
+        this.cellOf.set(arrival.spawn.id, news.cell);
+      }
+      for (const state of news.moved) {
+        if (!this.spawns.has(state.id)) continue;
+        this.report(state);
+        this.cellOf.set(state.id, news.cell);
+      }
+      this.noteScores(news.scores);
+      events.push(...news.events);
+    }
+    for (const news of view.cells) {
+      // Gone from this cell; kept only if it entered another one in view.
+      for (const id of news.left) if (this.cellOf.get(id) === news.cell) this.forget(id);
+    }
+    for (const ack of view.acks) this.acks.set(ack.id, ack.seq);
+    this.noteScores(view.scores);
+    for (const event of view.world.events) {
+      if ("PlayerLeft" in event) {
+        this.acks.delete(event.PlayerLeft.id);
+        this.scores.delete(event.PlayerLeft.id);
+        this.away.delete(event.PlayerLeft.id);
+      }
+    }
+    events.push(...view.world.events);
+    this.noteEvents(events);
+    return events;
+  }
+
+  /** Whether the world is cut into cells and only those near this client are known. */
+  get partial(): boolean {
+    return this.view !== null;
+  }
+
+  private report(state: EntityState): void {
+    const history = this.reports.get(state.id) ?? [];
+    history.push({ state, tick: this.tick });
+    while (history.length > 1 && history[1]!.tick <= this.tick - HISTORY_TICKS) history.shift();
+    this.reports.set(state.id, history);
+  }
+
+  /** Drops an entity (it left, or left the view), remembering its name for a leave. */
+  private forget(id: EntityId): void {
+    const name = this.spawns.get(id)?.name;
+    if (name !== undefined) this.departed.set(id, name);
+    // Out of view is not gone: whether it is away stays known (the world's news says).
+    if (!this.partial) this.away.delete(id);
+    this.spawns.delete(id);
+    this.reports.delete(id);
+    this.cellOf.delete(id);
+  }
+
+  private noteScores(scores: Score[]): void {
+    for (const score of scores) {
       const gained = score.points - (this.scores.get(score.id) ?? 0);
       if (gained > 0) this.gains.set(score.id, gained);
       this.scores.set(score.id, score.points);
     }
-    for (const event of delta.events) {
+  }
+
+  private noteEvents(events: GameEvent[]): void {
+    for (const event of events) {
       if ("Connection" in event) {
         if (event.Connection.connected) this.away.delete(event.Connection.id);
         else this.away.add(event.Connection.id);
@@ -107,7 +215,6 @@ export class World {
         };
       }
     }
-    return delta.events;
   }
 
   /** The entity's exact motion at a whole tick no later than the current one. */

@@ -89,3 +89,39 @@ test("a leave still knows the name, a gain is counted, a lost player is away unt
   late.reset({ tick: 1, spawns: [], states: [], acks: [], scores: [], round: { number: 1, phase: "Playing", ends_at: 9 }, away: [7] });
   assert.equal(late.away.has(7), true, "a snapshot says who is away");
 });
+
+test("a view of a big world keeps what is in its cells, across crossings and view changes", () => {
+  const view = { cell_size: 3200, view_radius: 3200, see_all: false };
+  const w = new World(arena, 30, 3, view);
+  w.reset({ tick: 9, spawns: [], states: [], acks: [], scores: [], round: { number: 1, phase: "Playing", ends_at: 2700 }, away: [] });
+  const ball = (id: number) => ({ id, kind: "Ball" as const, radius: 120, name: "" });
+  const at = (id: number, x: number) => ({ id, x, y: 100, vx: 1, vy: 0 });
+  const cell = (c: number, more: object) => ({ cell: c, entered: [], moved: [], left: [], events: [], scores: [], ...more });
+  const none = { acks: [], scores: [], left_cells: [], world: { events: [] } };
+  // Fresh: cells 0 and 1, a ball in each.
+  const fresh = w.applyView({
+    ...none,
+    tick: 12,
+    fresh: true,
+    acks: [{ id: 7, seq: 4 }],
+    cells: [cell(0, { entered: [{ spawn: ball(1), state: at(1, 100) }] }), cell(1, { entered: [{ spawn: ball(2), state: at(2, 3300) }] })],
+  });
+  assert.notEqual(fresh, null);
+  assert.deepEqual([...w.spawns.keys()].sort(), [1, 2]);
+  assert.equal(w.acks.get(7), 4);
+  // Ball 1 crosses from cell 0 into cell 1 (both in view): kept. Ball 2 leaves into
+  // cell 2 (out of view): forgotten.
+  w.applyView({
+    ...none,
+    tick: 15,
+    fresh: false,
+    cells: [cell(0, { left: [1] }), cell(1, { entered: [{ spawn: ball(1), state: at(1, 3201) }], left: [2] })],
+  });
+  assert.deepEqual([...w.spawns.keys()], [1]);
+  assert.equal(w.cellOf.get(1), 1);
+  assert.equal(w.stateAt(1, 15)!.x, 3201);
+  // Cell 1 leaves view: its entities go.
+  w.applyView({ ...none, tick: 18, fresh: false, left_cells: [1], cells: [] });
+  assert.equal(w.spawns.size, 0);
+  assert.equal(w.applyView({ ...none, tick: 20, fresh: false, cells: [] }), null, "a gap waits for a fresh view");
+});

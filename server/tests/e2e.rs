@@ -9,6 +9,7 @@ mod e2e {
     mod controllers;
     mod faults;
     mod gameplay;
+    mod interest;
     mod limits;
     mod observability;
     mod reconnect;

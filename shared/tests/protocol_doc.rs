@@ -164,6 +164,74 @@ fn chat_lines() -> ServerMessage<'static> {
     })
 }
 
+/// The document's view sample: a player of a big world, the cell it is in (one ball
+/// moved, one came in from the next cell, the player scored) and a ball that left view.
+fn view() -> ServerMessage<'static> {
+    ServerMessage::View(Box::new(ViewDelta {
+        tick: Tick(123),
+        fresh: false,
+        acks: vec![Ack {
+            id: EntityId(13),
+            seq: 2,
+        }],
+        scores: vec![Score {
+            id: EntityId(13),
+            points: 1,
+        }],
+        left_cells: vec![39],
+        cells: vec![CellNews {
+            cell: 41,
+            entered: vec![Arrival {
+                spawn: Spawn {
+                    id: EntityId(7),
+                    kind: EntityKind::Ball,
+                    radius: 120,
+                    name: String::new(),
+                },
+                state: EntityState {
+                    id: EntityId(7),
+                    x: 6500,
+                    y: 3300,
+                    vx: 20,
+                    vy: 0,
+                },
+            }],
+            moved: vec![EntityState {
+                id: EntityId(1),
+                x: 6300,
+                y: 3500,
+                vx: -13,
+                vy: -30,
+            }],
+            left: vec![],
+            events: vec![GameEvent::Collided {
+                a: EntityId(1),
+                b: EntityId(13),
+            }],
+            scores: vec![Score {
+                id: EntityId(13),
+                points: 1,
+            }],
+        }],
+        world: WorldNews { events: vec![] },
+    }))
+}
+
+/// A Welcome of a big world: interest management on, no entity in its snapshot.
+fn big_welcome(snapshot: &Snapshot) -> ServerMessage<'_> {
+    let ServerMessage::Welcome(welcome) = welcome(snapshot) else {
+        unreachable!("welcome() makes a Welcome")
+    };
+    ServerMessage::Welcome(Welcome {
+        view: Some(ViewInfo {
+            cell_size: 3200,
+            view_radius: 6400,
+            see_all: true,
+        }),
+        ..welcome
+    })
+}
+
 fn expected_blocks() -> Vec<(&'static str, String)> {
     let snapshot = snapshot();
     let mut blocks = vec![
@@ -206,6 +274,24 @@ fn expected_blocks() -> Vec<(&'static str, String)> {
         ),
         ("Chat (server)", hex_block(&server(&chat_lines()))),
         ("ReplayFrames", hex_block(&replay_frames(&snapshot))),
+        (
+            "Look",
+            hex_block(
+                &encode_client(&ClientMessage::Look(Look::Follow { id: EntityId(13) }))
+                    .expect("encodes"),
+            ),
+        ),
+        ("View", hex_block(&server(&view()))),
+        (
+            "Welcome (big world)",
+            hex_block(&server(&big_welcome(&Snapshot {
+                spawns: vec![],
+                states: vec![],
+                acks: vec![],
+                scores: vec![],
+                ..snapshot.clone()
+            }))),
+        ),
         ("Welcome", hex_block(&server(&welcome(&snapshot)))),
         (
             "Snapshot",
@@ -408,6 +494,25 @@ fn golden_samples() -> Vec<serde_json::Value> {
     };
     let server_messages: Vec<(&str, ServerMessage<'_>)> = vec![
         ("Welcome", welcome(&snapshot)),
+        ("Welcome (big world)", big_welcome(&snapshot)),
+        ("View", view()),
+        (
+            "View (fresh, a cell left)",
+            ServerMessage::View(Box::new(ViewDelta {
+                tick: Tick(126),
+                fresh: true,
+                left_cells: vec![1, 2],
+                cells: vec![CellNews {
+                    cell: 2,
+                    left: vec![EntityId(9)],
+                    ..CellNews::default()
+                }],
+                world: WorldNews {
+                    events: vec![GameEvent::PlayerLeft { id: EntityId(9) }],
+                },
+                ..ViewDelta::default()
+            })),
+        ),
         (
             "Welcome (spectator)",
             ServerMessage::Welcome(Welcome {
@@ -559,6 +664,15 @@ fn golden_samples() -> Vec<serde_json::Value> {
         ),
         ("RequestPairCode", ClientMessage::RequestPairCode),
         ("Leave", ClientMessage::Leave),
+        (
+            "Look (at)",
+            ClientMessage::Look(Look::At { x: 64000, y: -8 }),
+        ),
+        (
+            "Look (follow)",
+            ClientMessage::Look(Look::Follow { id: EntityId(13) }),
+        ),
+        ("Look (everything)", ClientMessage::Look(Look::Everything)),
         ("Chat", say()),
         (
             "Pair",

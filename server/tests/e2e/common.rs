@@ -362,6 +362,18 @@ impl Client {
                 self.snapshots += 1;
                 self.mirror.reset(snapshot);
             }
+            ServerMessage::View(view) => {
+                self.deltas += 1;
+                if self.mirror.apply_view(view).is_err() {
+                    self.gaps += 1;
+                }
+                let events = view.cells.iter().flat_map(|c| &c.events);
+                self.events.extend(
+                    events
+                        .chain(&view.world.events)
+                        .map(|e| (view.tick, e.clone())),
+                );
+            }
             ServerMessage::Chat(chat) => self.chat.extend(chat.lines.iter().cloned()),
             _ => {}
         }
