@@ -46,6 +46,12 @@ pub struct TickReport {
     pub messages: u64,
     /// Their bytes.
     pub bytes: u64,
+    /// Time spent encoding the send's shared parts (interest management): what
+    /// must not grow with the number of viewers.
+    pub encode: std::time::Duration,
+    /// Time the whole send took, welcomes to the last viewer's write (interest
+    /// management).
+    pub send: std::time::Duration,
 }
 
 struct Member {
@@ -301,6 +307,7 @@ impl Session {
     /// view brought up to date, the parts encoded once, and each viewer's message
     /// gathered from its head and the parts of the cells it sees.
     fn send_views(&mut self, fanout: &FanoutPool) -> TickReport {
+        let sending = std::time::Instant::now();
         let joining = self.members.iter().any(|m| {
             matches!(
                 m.kind,
@@ -338,7 +345,9 @@ impl Session {
                 Kind::Viewer { .. } => {}
             }
         }
+        let encoding = std::time::Instant::now();
         parts.encode(&mut self.sim);
+        report.encode = encoding.elapsed();
         let tick = self.sim.tick();
         let parts = &*parts;
         let sent = fanout.for_each(&mut self.members, |member| {
@@ -381,6 +390,7 @@ impl Session {
         if let Some(mean) = sent.bytes.checked_div(sent.sent) {
             self.view_bytes = mean as usize;
         }
+        report.send = sending.elapsed();
         report.messages = sent.sent;
         report.bytes = sent.bytes;
         report.dropped = sent.dropped;
