@@ -1,5 +1,6 @@
-//! The load ladder: for each client count, a fresh release server with the benchmark
-//! scenario and a separate `arena-bots` process (so that the server's CPU is its own),
+//! The load ladder: for each client count, a fresh release server with a scenario (the
+//! benchmark scenario by default; `--scenario assets/scenarios/big-world.toml` for
+//! the big world) and a separate `arena-bots` process (so that the server's CPU is its own),
 //! results written as JSON, then one chart of them all.
 
 use std::io::Read;
@@ -25,6 +26,10 @@ pub struct LadderConfig {
     pub port: u16,
     /// The workspace root (for the scenario file and the build).
     pub workspace: PathBuf,
+    /// The server's scenario file, relative to the workspace or absolute.
+    pub scenario: PathBuf,
+    /// How often each bot turns.
+    pub move_every: Duration,
 }
 
 /// Why the ladder stopped.
@@ -112,7 +117,7 @@ fn run_step(config: &LadderConfig, bin_dir: &Path, clients: usize) -> Result<Rep
     let log = std::fs::File::create(&log_path)
         .map_err(io(format!("cannot create {}", log_path.display())))?;
     let log_err = log.try_clone().map_err(io("cannot share the server log"))?;
-    let scenario = config.workspace.join("assets/scenarios/arena-bench.toml");
+    let scenario = config.workspace.join(&config.scenario);
     let server = Command::new(bin_dir.join("arena-server"))
         .args(["--addr", &addr.to_string(), "--config"])
         .arg(&scenario)
@@ -139,7 +144,11 @@ fn run_step(config: &LadderConfig, bin_dir: &Path, clients: usize) -> Result<Rep
             "--duration",
             &humantime::format_duration(config.duration).to_string(),
         ])
-        .args(["--session", "bench", "--move-every", "250ms", "--json"])
+        .args([
+            "--move-every",
+            &humantime::format_duration(config.move_every).to_string(),
+        ])
+        .args(["--session", "bench", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

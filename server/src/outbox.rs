@@ -205,6 +205,7 @@ mod tests {
         wire.make_room(100);
         assert!(link.try_flush().expect("flushes"));
         assert_eq!(wire.take(), b"389", "and the rest, in order");
+        wire.make_room(1_000);
         let many: Vec<(u32, u32)> = (0..150).map(|i| (i % 10, i % 10 + 1)).collect();
         assert_eq!(outbox.offer_gathered(b"", body, &many, 0), Offer::Sent);
         let expected: Vec<u8> = (0..150).map(|i| body[i % 10]).collect();

@@ -152,7 +152,11 @@ impl Simulation {
             (movement::integrate, movement::confine_to_arena)
                 .chain()
                 .in_set(TickSet::Simulate),
-            (still::detect_still, collision::resolve_collisions)
+            (
+                still::detect_still,
+                collision::resolve_collisions,
+                movement::snap_velocities,
+            )
                 .chain()
                 .in_set(TickSet::Detect),
             (round::score_contacts, round::run_round)

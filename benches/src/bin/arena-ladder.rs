@@ -27,6 +27,13 @@ struct Args {
     /// Loopback port for the server.
     #[arg(long, default_value_t = 18080)]
     port: u16,
+    /// The server's scenario (relative to the workspace): the big world with interest
+    /// management is `assets/scenarios/big-world.toml`.
+    #[arg(long, default_value = "assets/scenarios/arena-bench.toml")]
+    scenario: PathBuf,
+    /// How often each bot turns to a new direction.
+    #[arg(long, default_value = "250ms", value_parser = humantime::parse_duration)]
+    move_every: Duration,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,6 +54,8 @@ fn main() -> anyhow::Result<()> {
         out_dir: out_dir.clone(),
         port: args.port,
         workspace,
+        scenario: args.scenario,
+        move_every: args.move_every,
     };
     let reports = run_ladder(&config)?;
     let chart = out_dir.join("ladder.svg");

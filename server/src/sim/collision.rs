@@ -305,8 +305,8 @@ mod tests {
         let v = sim.velocity(ball);
         assert!(v.x > 50.0, "the ball was pushed along +x: {v}");
         assert!(
-            v.length() <= 150.0 + 1e-3,
-            "and no faster than balls.max_speed: {v}"
+            v.length() <= 150.0 + 2.7,
+            "and no faster than balls.max_speed (to half a wire quantum an axis): {v}"
         );
     }
 }

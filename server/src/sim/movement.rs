@@ -3,7 +3,9 @@
 //! Balls bounce off walls; players stop against them (the blocked component of their
 //! velocity is zeroed, so a client extrapolating it does not walk through the wall).
 
+use arena_shared::quantize::{velocity_from_wire, velocity_to_wire};
 use bevy_ecs::prelude::*;
+use glam::Vec2;
 
 use super::state::{Ball, Body, Position, Rules, Velocity};
 
@@ -11,6 +13,22 @@ use super::state::{Ball, Body, Position, Rules, Velocity};
 pub(crate) fn integrate(rules: Res<Rules>, mut bodies: Query<(&mut Position, &Velocity)>) {
     for (mut position, velocity) in &mut bodies {
         position.0 += velocity.0 * rules.dt;
+    }
+}
+
+/// Keeps every velocity on the wire's grid (whole position quanta per tick). A client
+/// extrapolates a body from its reported, quantized velocity; a true velocity between
+/// two quanta drifts from it by up to half a quantum a tick, and the body would be
+/// reported again every second or so for that alone. On the grid, straight motion is
+/// extrapolated exactly and a body is reported only when it turns, bounces or collides.
+/// The change is at most half a quantum per tick (1.9 units/s at 30 Hz).
+pub(crate) fn snap_velocities(rules: Res<Rules>, mut bodies: Query<&mut Velocity>) {
+    let snap = |v: f32| velocity_from_wire(velocity_to_wire(v, rules.tick_hz), rules.tick_hz);
+    for mut velocity in &mut bodies {
+        let snapped = Vec2::new(snap(velocity.0.x), snap(velocity.0.y));
+        if snapped != velocity.0 {
+            velocity.0 = snapped;
+        }
     }
 }
 

@@ -291,6 +291,21 @@ mod tests {
     }
 
     #[test]
+    fn a_ball_rolling_straight_is_reported_once_then_extrapolated_exactly() {
+        let mut sim = TestSim::with("[balls]\ncount = 0\n[arena]\nwidth = 4000\nheight = 900\n");
+        // 101 units/s: between two wire quanta (3.75 units/s each at 30 Hz).
+        let ball = sim.ball_at(Vec2::new(100.0, 450.0), Vec2::new(101.0, 0.0));
+        let first = sim.step().clone();
+        let report = *first.moved.iter().find(|s| s.id == ball).expect("reported");
+        for ticks in 1..=900 {
+            let delta = sim.step().clone();
+            assert!(delta.moved.is_empty(), "tick {ticks}: {delta:?}");
+            let truth = position_to_wire(sim.position(ball).x);
+            assert!((extrapolate(&report, ticks).x - truth).abs() <= 1);
+        }
+    }
+
+    #[test]
     fn removal_and_events_reach_the_next_delta() {
         let mut sim = TestSim::empty();
         let id = sim.player_at("ada", Vec2::new(500.0, 400.0));
