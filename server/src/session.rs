@@ -350,7 +350,7 @@ impl Session {
         report.encode = encoding.elapsed();
         let tick = self.sim.tick();
         let parts = &*parts;
-        let sent = fanout.for_each(&mut self.members, |member| {
+        let send = |member: &mut Member, answering: bool| {
             let Member { outbox, kind, .. } = member;
             let Kind::Viewer {
                 sight: Some(sight),
@@ -360,6 +360,9 @@ impl Session {
             else {
                 return Fanned::default();
             };
+            if sight.answers_input() != answering {
+                return Fanned::default();
+            }
             if outbox.lagging() && !sight.resync {
                 return Fanned::dropped();
             }
@@ -386,7 +389,12 @@ impl Session {
                 Offer::Dropped => Fanned::dropped(),
                 Offer::Closed => Fanned::default(),
             }
-        });
+        };
+        // The views that answer a player's input go out first: whoever just steered
+        // sees it acknowledged soonest, and a view with nothing of its viewer's own
+        // waits the few milliseconds the others take.
+        let mut sent = fanout.for_each(&mut self.members, |member| send(member, true));
+        sent += fanout.for_each(&mut self.members, |member| send(member, false));
         if let Some(mean) = sent.bytes.checked_div(sent.sent) {
             self.view_bytes = mean as usize;
         }

@@ -194,6 +194,11 @@ impl Sight {
         Some(self.head.len() - self.head_start + shared)
     }
 
+    /// Whether this send's view acknowledges the viewer's input.
+    pub(super) fn answers_input(&self) -> bool {
+        self.ack.is_some()
+    }
+
     /// The head (from its frame header on) and the parts' ranges of the gathered message.
     pub(super) fn message(&self) -> (&[u8], &[(u32, u32)]) {
         (&self.head[self.head_start..], &self.ranges)
