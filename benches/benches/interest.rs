@@ -18,7 +18,7 @@ use arena_server::Tunables;
 use arena_server::commands::JoinRequest;
 use arena_server::fanout::FanoutPool;
 use arena_server::input_slot::InputSlot;
-use arena_server::link::{Link, Wire};
+use arena_server::link::{Link, MemoryWire};
 use arena_server::outbox::Outbox;
 use arena_server::session::Session;
 use arena_shared::protocol::{Hello, Look, Move, Role};
@@ -26,37 +26,10 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 const ENTITIES: u32 = 10_000;
 
-/// An in-memory link: takes every byte at once, copying each write into a buffer it
-/// keeps (as a kernel copies into its socket buffer), cleared after each send.
-#[derive(Default, Clone)]
-struct Memory(Arc<parking_lot::Mutex<Vec<u8>>>);
-
-impl Wire for Memory {
-    fn try_write(&self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn try_send_vectored(&self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
-        let mut taken = self.0.lock();
-        for buf in bufs {
-            taken.extend_from_slice(buf);
-        }
-        Ok(bufs.iter().map(|b| b.len()).sum())
-    }
-
-    fn poll_writable(
-        &self,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-}
-
 /// A session of `players` players (steering every which way), balls up to 10,000
 /// entities, and `followers` spectators each following a player; every tick a send,
 /// everyone welcomed.
-fn world(players: u32, followers: u32) -> (Session, Vec<Memory>) {
+fn world(players: u32, followers: u32) -> (Session, Vec<Arc<MemoryWire>>) {
     let config = format!(
         "[arena]\nwidth = 16000\nheight = 16000\n[players]\nmax_per_session = 20000\n\
          [balls]\ncount = {}\n[interest]\ncell_size = 400\nview_radius = 800\n",
@@ -67,7 +40,9 @@ fn world(players: u32, followers: u32) -> (Session, Vec<Memory>) {
     let mut wires = Vec::new();
     let mut rng = fastrand::Rng::with_seed(7);
     for conn in 0..u64::from(players + followers) {
-        let wire = Memory::default();
+        // Room for everything: each send's views are discarded after it, keeping the
+        // buffers, as a client reads them.
+        let wire = MemoryWire::new(usize::MAX / 2);
         let (link, _close) = Link::new(wire.clone(), 1 << 20, Arc::default());
         let input = Arc::new(InputSlot::default());
         let player = conn < u64::from(players);
@@ -106,9 +81,9 @@ fn world(players: u32, followers: u32) -> (Session, Vec<Memory>) {
     (session, wires)
 }
 
-fn drain(wires: &[Memory]) {
+fn drain(wires: &[Arc<MemoryWire>]) {
     for wire in wires {
-        wire.0.lock().clear();
+        wire.discard();
     }
 }
 
@@ -126,7 +101,7 @@ enum Part {
 /// Runs `sends` send ticks; the time `part` of them took.
 fn sends(
     session: &mut Session,
-    wires: &[Memory],
+    wires: &[Arc<MemoryWire>],
     pool: &FanoutPool,
     sends: u64,
     part: Part,

@@ -174,12 +174,11 @@ impl Link {
     /// a frame the kernel took in part.
     pub fn send_latest_gathered(&self, head: &[u8], body: &[u8], parts: &[(u32, u32)]) -> Sent {
         let mut owed = self.owed.lock();
-        if owed.broken || owed.sealed || !owed.bytes.is_empty() {
-            return if owed.broken || owed.sealed {
-                Sent::Closed
-            } else {
-                Sent::Skipped
-            };
+        if owed.broken || owed.sealed {
+            return Sent::Closed;
+        }
+        if !owed.bytes.is_empty() {
+            return Sent::Skipped;
         }
         let piece = |i: usize| match i.checked_sub(1) {
             None => head,
@@ -444,6 +443,12 @@ impl MemoryWire {
         std::mem::take(&mut self.taken.lock())
     }
 
+    /// Forgets everything written so far, keeping the memory for the next writes (a
+    /// benchmark's client that reads and throws away).
+    pub fn discard(&self) {
+        self.taken.lock().clear();
+    }
+
     /// Lets `more` bytes through, as a reading client would.
     pub fn make_room(&self, more: usize) {
         self.room
@@ -462,6 +467,28 @@ impl Wire for Arc<MemoryWire> {
         self.room.fetch_sub(n, Relaxed);
         self.taken.lock().extend_from_slice(&bytes[..n]);
         Ok(n)
+    }
+
+    /// What a socket's `sendmsg` does: as much of the buffers, in order, as there is
+    /// room for, in one write.
+    fn try_send_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let room = self.room.load(Relaxed);
+        if room == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let mut taken = self.taken.lock();
+        let mut left = room;
+        for buf in bufs {
+            let n = left.min(buf.len());
+            taken.extend_from_slice(&buf[..n]);
+            left -= n;
+            if left == 0 {
+                break;
+            }
+        }
+        self.room.fetch_sub(room - left, Relaxed);
+        Ok(room - left)
     }
 
     fn poll_writable(&self, _: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -191,7 +191,7 @@ impl Simulation {
 
     /// What clients are told of interest management: `None` when they see everything.
     pub fn view_info(&self) -> Option<ViewInfo> {
-        self.cells().map(|_| self.rules().view).unwrap_or_default()
+        self.cells().and(self.rules().view)
     }
 
     fn cells(&self) -> Option<&Cells> {
