@@ -356,8 +356,9 @@ export class Game {
     if (world.cellsSeen.size === 0 || world.cellsSeen.size === cols * rows) return null;
     let [x, y] = [0, 0];
     for (const cell of world.cellsSeen) {
-      x += ((cell % cols) + 0.5) * view.cell_size;
-      y += (Math.floor(cell / cols) + 0.5) * view.cell_size;
+      const corner = world.cellOrigin(cell);
+      x += corner.x + view.cell_size / 2;
+      y += corner.y + view.cell_size / 2;
     }
     return { x: x / world.cellsSeen.size, y: y / world.cellsSeen.size };
   }

@@ -26,7 +26,9 @@ import type {
   ChatLine,
   ChatLines,
   ClientMessage,
+  Contact,
   ControllerStatus,
+  Correction,
   Delta,
   EntityKind,
   EntityState,
@@ -158,13 +160,20 @@ const welcome = struct<Welcome>({
   resumed: bool,
   view: optional(viewInfo) as Decoder<ViewInfo>,
 });
+/** A list the server leaves out of the array when it is empty and last. */
+const trailing = <T>(inner: Decoder<T>): Decoder<T[]> =>
+  Object.assign((raw: unknown, path: string) => (raw === undefined ? [] : list(inner)(raw, path)), {
+    optional: true,
+  });
 const cellNews = struct<CellNews>({
   cell: int,
-  entered: list(struct<Arrival>({ spawn, state: entityState })),
-  moved: list(entityState),
-  left: list(int),
-  events: list(gameEvent),
-  scores: list(score),
+  moved: trailing(struct<Correction>({ id: int, dx: int, dy: int, vx: int, vy: int })),
+  entered: trailing(struct<Arrival>({ id: int, x: int, y: int, vx: int, vy: int })),
+  left: trailing(int),
+  collided: trailing(struct<Contact>({ a: int, b: int })),
+  stopped: trailing(int),
+  scores: trailing(score),
+  spawns: trailing(spawn),
 });
 const viewDelta = struct<ViewDelta>({
   tick: int,

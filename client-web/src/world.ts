@@ -137,19 +137,26 @@ export class World {
     const events: GameEvent[] = [];
     for (const news of view.cells) {
       this.cellsSeen.add(news.cell);
-      for (const arrival of news.entered) {
-        this.spawns.set(arrival.spawn.id, arrival.spawn);
-        this.reports.delete(arrival.spawn.id);
-        this.report(arrival.state);
-        this.cellOf.set(arrival.spawn.id, news.cell);
+      const origin = this.cellOrigin(news.cell);
+      const spawns = new Map(news.spawns.map((spawn) => [spawn.id, spawn]));
+      for (const a of news.entered) {
+        // Its spawn comes with the cell, unless it crossed from a cell in view.
+        const spawn = spawns.get(a.id) ?? this.spawns.get(a.id);
+        if (spawn === undefined) continue;
+        this.spawns.set(a.id, spawn);
+        this.reports.delete(a.id);
+        this.report({ id: a.id, x: origin.x + a.x, y: origin.y + a.y, vx: a.vx, vy: a.vy });
+        this.cellOf.set(a.id, news.cell);
       }
-      for (const state of news.moved) {
-        if (!this.spawns.has(state.id)) continue;
-        this.report(state);
-        this.cellOf.set(state.id, news.cell);
+      for (const c of news.moved) {
+        const last = this.stateAt(c.id, this.tick);
+        if (last === undefined) continue;
+        this.report({ id: c.id, x: last.x + c.dx, y: last.y + c.dy, vx: c.vx, vy: c.vy });
+        this.cellOf.set(c.id, news.cell);
       }
       this.noteScores(news.scores);
-      events.push(...news.events);
+      for (const { a, b } of news.collided) events.push({ Collided: { a, b } });
+      for (const id of news.stopped) events.push({ Still: { id } });
     }
     for (const news of view.cells) {
       // Gone from this cell; kept only if it entered another one in view.
@@ -167,6 +174,13 @@ export class World {
     events.push(...view.world.events);
     this.noteEvents(events);
     return events;
+  }
+
+  /** The top-left corner of a cell (quanta): what positions in its news count from. */
+  cellOrigin(cell: number): { x: number; y: number } {
+    const size = this.view?.cell_size ?? 0;
+    const cols = size > 0 ? Math.ceil(this.arena.width / size) : 1;
+    return { x: (cell % cols) * size, y: Math.floor(cell / cols) * size };
   }
 
   /** Whether the world is cut into cells and only those near this client are known. */

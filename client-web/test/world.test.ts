@@ -95,8 +95,19 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
   const w = new World(arena, 30, 3, view);
   w.reset({ tick: 9, spawns: [], states: [], acks: [], scores: [], round: { number: 1, phase: "Playing", ends_at: 2700 }, away: [] });
   const ball = (id: number) => ({ id, kind: "Ball" as const, radius: 120, name: "" });
+  // Positions in a cell count from its top-left corner (cell 1 starts at x 3200).
   const at = (id: number, x: number) => ({ id, x, y: 100, vx: 1, vy: 0 });
-  const cell = (c: number, more: object) => ({ cell: c, entered: [], moved: [], left: [], events: [], scores: [], ...more });
+  const cell = (c: number, more: object) => ({
+    cell: c,
+    moved: [],
+    entered: [],
+    left: [],
+    collided: [],
+    stopped: [],
+    scores: [],
+    spawns: [],
+    ...more,
+  });
   const none = { acks: [], scores: [], left_cells: [], world: { events: [] } };
   // Fresh: cells 0 and 1, a ball in each.
   const fresh = w.applyView({
@@ -104,24 +115,38 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
     tick: 12,
     fresh: true,
     acks: [{ id: 7, seq: 4 }],
-    cells: [cell(0, { entered: [{ spawn: ball(1), state: at(1, 100) }] }), cell(1, { entered: [{ spawn: ball(2), state: at(2, 3300) }] })],
+    cells: [
+      cell(0, { entered: [at(1, 100)], spawns: [ball(1)] }),
+      cell(1, { entered: [at(2, 100)], spawns: [ball(2)] }),
+    ],
   });
   assert.notEqual(fresh, null);
   assert.deepEqual([...w.spawns.keys()].sort(), [1, 2]);
+  assert.equal(w.stateAt(2, 12)!.x, 3300);
   assert.equal(w.acks.get(7), 4);
-  // Ball 1 crosses from cell 0 into cell 1 (both in view): kept. Ball 2 leaves into
-  // cell 2 (out of view): forgotten.
-  w.applyView({
+  // Ball 1 crosses from cell 0 into cell 1 (both in view), without its spawn: kept.
+  // Ball 2 leaves into cell 2 (out of view): forgotten.
+  const events = w.applyView({
     ...none,
     tick: 15,
     fresh: false,
-    cells: [cell(0, { left: [1] }), cell(1, { entered: [{ spawn: ball(1), state: at(1, 3201) }], left: [2] })],
+    cells: [cell(0, { left: [1] }), cell(1, { entered: [at(1, 1)], left: [2], collided: [{ a: 1, b: 2 }] })],
   });
+  assert.deepEqual(events, [{ Collided: { a: 1, b: 2 } }]);
   assert.deepEqual([...w.spawns.keys()], [1]);
+  assert.equal(w.spawns.get(1)?.kind, "Ball");
   assert.equal(w.cellOf.get(1), 1);
   assert.equal(w.stateAt(1, 15)!.x, 3201);
+  // A correction: 3 ticks of dead reckoning (x 3204), then 2 quanta more, and a turn.
+  w.applyView({
+    ...none,
+    tick: 18,
+    fresh: false,
+    cells: [cell(1, { moved: [{ id: 1, dx: 2, dy: -1, vx: 0, vy: 5 }], stopped: [1] })],
+  });
+  assert.deepEqual(w.stateAt(1, 18), { id: 1, x: 3206, y: 99, vx: 0, vy: 5 });
   // Cell 1 leaves view: its entities go.
-  w.applyView({ ...none, tick: 18, fresh: false, left_cells: [1], cells: [] });
+  w.applyView({ ...none, tick: 21, fresh: false, left_cells: [1], cells: [] });
   assert.equal(w.spawns.size, 0);
-  assert.equal(w.applyView({ ...none, tick: 20, fresh: false, cells: [] }), null, "a gap waits for a fresh view");
+  assert.equal(w.applyView({ ...none, tick: 23, fresh: false, cells: [] }), null, "a gap waits for a fresh view");
 });

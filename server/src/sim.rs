@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use arena_shared::cells::CellGrid;
 use arena_shared::protocol::{
-    ArenaInfo, CellNews, Delta, EntityId, GameEvent, RoundState, Snapshot, Tick, ViewInfo,
+    ArenaInfo, Arrival, CellNews, Delta, EntityId, GameEvent, RoundState, Snapshot, Tick, ViewInfo,
     WorldNews,
 };
 use arena_shared::quantize::{direction_from_wire, position_to_wire};
@@ -218,33 +218,40 @@ impl Simulation {
         self.cells().map(|c| c.news(cell))
     }
 
+    /// Where each of a cell's `entered` came from in the last send (`u32::MAX`, a
+    /// cell that is in no view: new to the world).
+    pub fn came_from(&self, cell: u32) -> &[u32] {
+        self.cells().map(|c| c.came_from(cell)).unwrap_or_default()
+    }
+
     /// The last send's news for everyone, with interest management.
     pub fn world_news(&self) -> Option<&WorldNews> {
         self.cells().map(|c| &c.world)
     }
 
-    /// Writes a cell in full into `out`: every entity in it entered, with its motion
-    /// as clients that followed every send believe it, and the cell's events this send.
+    /// Writes a cell in full into `out`: every entity in it entered, with its fixed
+    /// facts and its motion as clients that followed every send believe it, and the
+    /// cell's events this send.
     pub fn write_cell(&mut self, cell: u32, out: &mut CellNews) {
+        out.clear();
         out.cell = cell;
-        out.entered.clear();
-        out.moved.clear();
-        out.left.clear();
-        out.events.clear();
-        out.scores.clear();
         let Some(cells) = self.world.get_resource::<Cells>() else {
             return;
         };
         let tick = self.world.resource::<Clock>().tick;
-        out.events.extend_from_slice(&cells.news(cell).events);
+        let origin = cells.grid.origin(cell);
+        let news = cells.news(cell);
+        out.collided.extend_from_slice(&news.collided);
+        out.stopped.extend_from_slice(&news.stopped);
         for id in cells.members(cell) {
             let Some(&entity) = self.index.get(id) else {
                 continue;
             };
             if let Ok((replicated, replica)) = self.snapshot_query.get(&self.world, entity)
-                && let Some(arrival) = replication::arrival_of(replicated, replica, tick)
+                && let Some((spawn, state)) = replication::arrival_of(replicated, replica, tick)
             {
-                out.entered.push(arrival);
+                out.entered.push(Arrival::of(&state, origin));
+                out.spawns.push(spawn);
             }
             if let Some(score) = self.world.get::<Score>(entity)
                 && score.0 > 0

@@ -62,14 +62,18 @@ impl CellGrid {
         (self.rows / 2) * self.cols + self.cols / 2
     }
 
+    /// The top-left corner of `cell`, in position quanta: what the positions in its
+    /// news are relative to.
+    pub fn origin(&self, cell: u32) -> (i32, i32) {
+        let (col, row) = (cell % self.cols, cell / self.cols);
+        (col as i32 * self.cell_size, row as i32 * self.cell_size)
+    }
+
     /// The centre of `cell`, in position quanta.
     pub fn centre(&self, cell: u32) -> (i32, i32) {
-        let (col, row) = (cell % self.cols, cell / self.cols);
+        let (x, y) = self.origin(cell);
         let half = self.cell_size / 2;
-        (
-            col as i32 * self.cell_size + half,
-            row as i32 * self.cell_size + half,
-        )
+        (x + half, y + half)
     }
 
     /// Writes into `out` (cleared first), in ascending order, the cells seen from
@@ -118,6 +122,7 @@ mod tests {
         assert_eq!(grid.cell_at(0, 0), 0);
         assert_eq!(grid.cell_at(99, 99), 0);
         assert_eq!(grid.cell_at(100, 0), 1);
+        assert_eq!(grid.origin(13), (300, 100));
         assert_eq!(grid.cell_at(250, 120), 12);
         assert_eq!(grid.cell_at(-5, 9_999), 40, "clamped into the arena");
         assert_eq!(grid.centre(12), (250, 150));

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use crate::cells::CellGrid;
 use crate::protocol::{
     Delta, EntityId, EntityState, GameEvent, RoundState, Snapshot, Spawn, Tick, ViewDelta,
 };
@@ -56,6 +57,8 @@ pub struct Mirror {
     /// taken as 1.
     step: u32,
     entities: HashMap<EntityId, Tracked>,
+    /// The cells of a session with interest management.
+    cells: Option<CellGrid>,
     acks: HashMap<EntityId, u32>,
     scores: HashMap<EntityId, u32>,
     round: RoundState,
@@ -72,6 +75,12 @@ impl Mirror {
     /// Expects a delta every `step` ticks (`tick_hz / send_hz` of the Welcome).
     pub fn set_step(&mut self, step: u32) {
         self.step = step;
+    }
+
+    /// The cells of a session with interest management (from the `Welcome`'s `view`
+    /// and `arena`): the positions in its views are relative to them.
+    pub fn set_cells(&mut self, cells: Option<CellGrid>) {
+        self.cells = cells;
     }
 
     /// Replaces everything with `snapshot`'s world.
@@ -149,7 +158,7 @@ impl Mirror {
 
     /// Applies the next view of a session with interest management (see
     /// [`ViewDelta`] for the rule); refuses one that does not follow the last by one
-    /// step, unless it is fresh.
+    /// step, unless it is fresh. Its cells are those of [`Mirror::set_cells`].
     pub fn apply_view(&mut self, view: &ViewDelta) -> Result<(), TickGap> {
         let expected = self.tick.after(self.step.max(1));
         if !view.fresh && view.tick != expected {
@@ -167,20 +176,29 @@ impl Mirror {
                 .retain(|_, tracked| !view.left_cells.contains(&tracked.cell));
         }
         for news in &view.cells {
+            let origin = self.cells.map_or((0, 0), |grid| grid.origin(news.cell));
             for arrival in &news.entered {
+                let spawn = match news.spawns.iter().find(|s| s.id == arrival.id) {
+                    Some(spawn) => spawn.clone(),
+                    None => match self.entities.get(&arrival.id) {
+                        Some(known) => known.spawn.clone(),
+                        None => continue,
+                    },
+                };
                 self.entities.insert(
-                    arrival.spawn.id,
+                    arrival.id,
                     Tracked {
-                        spawn: arrival.spawn.clone(),
-                        base: arrival.state,
+                        spawn,
+                        base: arrival.state(origin),
                         at: view.tick,
                         cell: news.cell,
                     },
                 );
             }
-            for state in &news.moved {
-                if let Some(tracked) = self.entities.get_mut(&state.id) {
-                    tracked.base = *state;
+            for correction in &news.moved {
+                if let Some(tracked) = self.entities.get_mut(&correction.id) {
+                    let predicted = extrapolate(&tracked.base, view.tick.since(tracked.at));
+                    tracked.base = correction.applied_to(&predicted);
                     tracked.at = view.tick;
                     tracked.cell = news.cell;
                 }

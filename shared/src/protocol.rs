@@ -24,7 +24,10 @@ use serde::{Deserialize, Serialize};
 pub use chat::{ChatLine, ChatLines, Say};
 pub use controller::{ControllerStatus, Feed, PairCode, PairRefused, Paired};
 pub use replay::ReplayFrames;
-pub use view::{Arrival, CellNews, Look, MAX_ROUND_SCORES, ViewDelta, ViewInfo, WorldNews};
+pub use view::{
+    Arrival, CellNews, Contact, Correction, Look, MAX_ROUND_SCORES, ViewDelta, ViewInfo,
+    WithoutSpawns, WorldNews,
+};
 
 /// A simulation step number. It starts at 1 and wraps after `u32::MAX`, which at 30 Hz
 /// is 4.5 years: compare with [`Tick::since`], never with `<`.

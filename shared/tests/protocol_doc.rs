@@ -164,8 +164,9 @@ fn chat_lines() -> ServerMessage<'static> {
     })
 }
 
-/// The document's view sample: a player of a big world, the cell it is in (one ball
-/// moved, one came in from the next cell, the player scored) and a ball that left view.
+/// The document's view sample: a player of a big world, the cell it is in (ball 1
+/// turned and hit the player, who scored; ball 7 came in from a cell out of view, so
+/// with its spawn) and a cell that left view.
 fn view() -> ServerMessage<'static> {
     ServerMessage::View(Box::new(ViewDelta {
         tick: Tick(123),
@@ -181,36 +182,35 @@ fn view() -> ServerMessage<'static> {
         left_cells: vec![39],
         cells: vec![CellNews {
             cell: 41,
-            entered: vec![Arrival {
-                spawn: Spawn {
-                    id: EntityId(7),
-                    kind: EntityKind::Ball,
-                    radius: 120,
-                    name: String::new(),
-                },
-                state: EntityState {
-                    id: EntityId(7),
-                    x: 6500,
-                    y: 3300,
-                    vx: 20,
-                    vy: 0,
-                },
-            }],
-            moved: vec![EntityState {
+            moved: vec![Correction {
                 id: EntityId(1),
-                x: 6300,
-                y: 3500,
+                dx: -4,
+                dy: 2,
                 vx: -13,
                 vy: -30,
             }],
+            entered: vec![Arrival {
+                id: EntityId(7),
+                x: 20,
+                y: 1300,
+                vx: 20,
+                vy: 0,
+            }],
             left: vec![],
-            events: vec![GameEvent::Collided {
+            collided: vec![Contact {
                 a: EntityId(1),
                 b: EntityId(13),
             }],
+            stopped: vec![],
             scores: vec![Score {
                 id: EntityId(13),
                 points: 1,
+            }],
+            spawns: vec![Spawn {
+                id: EntityId(7),
+                kind: EntityKind::Ball,
+                radius: 120,
+                name: String::new(),
             }],
         }],
         world: WorldNews { events: vec![] },

@@ -273,38 +273,92 @@ export type CellNews = {
  */
 cell: number, 
 /**
+ * Entities of this cell whose motion a client could no longer extrapolate, each
+ * as its offset from where dead reckoning puts it.
+ */
+moved: Array<Correction>, 
+/**
  * Entities that are in this cell and were not (they moved in, or appeared), with
- * their full state; every entity in it when the cell is sent in full.
+ * their full motion; every entity in it when the cell is sent in full.
  */
 entered: Array<Arrival>, 
-/**
- * Entities of this cell whose motion a client could no longer extrapolate.
- */
-moved: Array<EntityState>, 
 /**
  * Entities that were in this cell and are not any more (moved out, or gone).
  */
 left: Array<EntityId>, 
 /**
- * What happened in this cell: collisions (placed at the lower id's cell) and
- * players coming to rest.
+ * Contacts that began in this cell (each placed at its lower id's cell).
  */
-events: Array<GameEvent>, 
+collided: Array<Contact>, 
+/**
+ * Players of this cell that came to rest.
+ */
+stopped: Array<EntityId>, 
 /**
  * The scores of this cell's players that changed (every score above zero when
  * the cell is sent in full).
  */
-scores: Array<Score>, };
+scores: Array<Score>, 
+/**
+ * The fixed facts of the entities in `entered`, unless the client already knows
+ * every one of them (they all crossed from cells it saw): always there when the
+ * cell is sent in full, or when one of them is new to the world or to this client.
+ */
+spawns: Array<Spawn>, };
 
 export type Arrival = { 
 /**
- * Fixed facts.
+ * The entity.
  */
-spawn: Spawn, 
+id: EntityId, 
 /**
- * Motion at the message's tick.
+ * x (quanta) from the cell's left edge.
  */
-state: EntityState, };
+x: number, 
+/**
+ * y (quanta) from the cell's top edge.
+ */
+y: number, 
+/**
+ * Velocity x (quanta per tick).
+ */
+vx: number, 
+/**
+ * Velocity y (quanta per tick).
+ */
+vy: number, };
+
+export type Correction = { 
+/**
+ * The entity.
+ */
+id: EntityId, 
+/**
+ * x (quanta) minus the extrapolated x.
+ */
+dx: number, 
+/**
+ * y (quanta) minus the extrapolated y.
+ */
+dy: number, 
+/**
+ * Velocity x (quanta per tick).
+ */
+vx: number, 
+/**
+ * Velocity y (quanta per tick).
+ */
+vy: number, };
+
+export type Contact = { 
+/**
+ * The lower id.
+ */
+a: EntityId, 
+/**
+ * The higher id.
+ */
+b: EntityId, };
 
 export type WorldNews = { 
 /**

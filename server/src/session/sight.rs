@@ -167,10 +167,13 @@ impl Sight {
         self.ranges.clear();
         let mut entering = self.entering.iter().peekable();
         for &cell in &self.seen {
+            let at = cell as usize;
             let range = if entering.next_if_eq(&&cell).is_some() {
-                parts.full_at[cell as usize]
+                parts.full_at[at]
+            } else if parts.spawns_at[at] != NONE && !self.knows_arrivals(parts, cell) {
+                parts.spawns_at[at]
             } else {
-                parts.delta_at[cell as usize]
+                parts.delta_at[at]
             };
             if range != NONE {
                 self.ranges.push(range);
@@ -192,6 +195,14 @@ impl Sight {
         let payload = self.head.len() - MAX_HEADER + shared;
         self.head_start = header_in_front(&mut self.head[..MAX_HEADER], payload)?;
         Some(self.head.len() - self.head_start + shared)
+    }
+
+    /// Whether the client knows every entity that entered `cell` this send: each came
+    /// from a cell it saw before this send and still sees (so it has not forgotten it).
+    fn knows_arrivals(&self, parts: &Parts, cell: u32) -> bool {
+        parts.came_from(cell).iter().all(|from| {
+            self.seen.binary_search(from).is_ok() && self.entering.binary_search(from).is_err()
+        })
     }
 
     /// Whether this send's view acknowledges the viewer's input.
@@ -225,8 +236,14 @@ pub(super) struct Parts {
     grid: CellGrid,
     /// Every part of this send.
     pub body: Vec<u8>,
-    /// Each cell's news since the last send.
+    /// Each cell's news since the last send, without the `spawns` of what entered it.
     delta_at: Vec<(u32, u32)>,
+    /// The same with `spawns`, for the cells where something entered: for the viewers
+    /// that may not know it.
+    spawns_at: Vec<(u32, u32)>,
+    /// Where what entered each cell came from: `came_from[from_at[cell]]`.
+    came_from: Vec<u32>,
+    from_at: Vec<(u32, u32)>,
     /// Each cell in full, for the cells coming into someone's view.
     full_at: Vec<(u32, u32)>,
     /// The world's news.
@@ -246,6 +263,9 @@ impl Parts {
             grid,
             body: Vec::new(),
             delta_at: vec![NONE; grid.len()],
+            spawns_at: vec![NONE; grid.len()],
+            came_from: Vec::new(),
+            from_at: vec![NONE; grid.len()],
             full_at: vec![NONE; grid.len()],
             world_at: NONE,
             touched: Vec::new(),
@@ -260,13 +280,22 @@ impl Parts {
         &self.grid
     }
 
+    /// Where what entered `cell` this send came from.
+    fn came_from(&self, cell: u32) -> &[u32] {
+        let (start, end) = self.from_at[cell as usize];
+        &self.came_from[start as usize..end as usize]
+    }
+
     /// Forgets the last send's parts.
     pub(super) fn start(&mut self) {
         for &cell in &self.touched {
             self.delta_at[cell as usize] = NONE;
+            self.spawns_at[cell as usize] = NONE;
+            self.from_at[cell as usize] = NONE;
             self.full_at[cell as usize] = NONE;
         }
         self.touched.clear();
+        self.came_from.clear();
         self.wanted.clear();
         self.body.clear();
     }
@@ -287,9 +316,18 @@ impl Parts {
         let mut failed = false;
         for &cell in sim.dirty_cells() {
             if let Some(news) = sim.cell_news(cell) {
+                let at = cell as usize;
                 let start = self.body.len();
-                failed |= encode_view_part(news, &mut self.body).is_err();
-                self.delta_at[cell as usize] = range(start, self.body.len());
+                failed |= encode_view_part(&news.without_spawns(), &mut self.body).is_err();
+                self.delta_at[at] = range(start, self.body.len());
+                if !news.spawns.is_empty() {
+                    let start = self.body.len();
+                    failed |= encode_view_part(news, &mut self.body).is_err();
+                    self.spawns_at[at] = range(start, self.body.len());
+                    let start = self.came_from.len();
+                    self.came_from.extend_from_slice(sim.came_from(cell));
+                    self.from_at[at] = range(start, self.came_from.len());
+                }
                 self.touched.push(cell);
             }
         }

@@ -11,7 +11,8 @@
 
 use arena_shared::cells::CellGrid;
 use arena_shared::protocol::{
-    Arrival, CellNews, EntityId, EntityState, GameEvent, MAX_ROUND_SCORES, Score, WorldNews,
+    Arrival, CellNews, Contact, Correction, EntityId, EntityState, GameEvent, MAX_ROUND_SCORES,
+    Score, Spawn, WorldNews,
 };
 use bevy_ecs::prelude::*;
 
@@ -26,6 +27,9 @@ pub(crate) struct Cells {
     news: Vec<CellNews>,
     /// The cells whose news is not empty, each once.
     dirty: Vec<u32>,
+    /// For each cell, where each of its `entered` came from ([`NOWHERE`]: new to the
+    /// world): a client that saw that cell knows the entity.
+    came_from: Vec<Vec<u32>>,
     /// The entities in each cell, as clients were last told.
     members: Vec<Vec<EntityId>>,
     /// Each entity's cell, indexed by its id (ids are dense and never reused).
@@ -45,6 +49,7 @@ impl Cells {
                 })
                 .collect(),
             dirty: Vec::new(),
+            came_from: vec![Vec::new(); grid.len()],
             members: vec![Vec::new(); grid.len()],
             cell_of: Vec::new(),
             world: WorldNews::default(),
@@ -54,12 +59,8 @@ impl Cells {
     /// Forgets the last send's news (keeping every buffer).
     pub(crate) fn start_send(&mut self) {
         for &cell in &self.dirty {
-            let news = &mut self.news[cell as usize];
-            news.entered.clear();
-            news.moved.clear();
-            news.left.clear();
-            news.events.clear();
-            news.scores.clear();
+            self.news[cell as usize].clear();
+            self.came_from[cell as usize].clear();
         }
         self.dirty.clear();
         self.world.events.clear();
@@ -67,12 +68,7 @@ impl Cells {
 
     fn news_mut(&mut self, cell: u32) -> &mut CellNews {
         let news = &mut self.news[cell as usize];
-        if news.entered.is_empty()
-            && news.moved.is_empty()
-            && news.left.is_empty()
-            && news.events.is_empty()
-            && news.scores.is_empty()
-        {
+        if news.is_empty() {
             self.dirty.push(cell);
         }
         news
@@ -87,12 +83,14 @@ impl Cells {
     }
 
     /// Files a reported entity under the cell of `now`: returns true if it changed
-    /// cells (it then entered the new cell, and must be reported).
+    /// cells (it then entered the new cell, and must be reported). `predicted`: where
+    /// clients extrapolate it to now, what a report in place corrects.
     pub(crate) fn place(
         &mut self,
         now: &EntityState,
+        predicted: Option<&EntityState>,
         reported: bool,
-        spawn: impl FnOnce() -> arena_shared::protocol::Spawn,
+        spawn: impl FnOnce() -> Spawn,
     ) -> bool {
         let id = now.id;
         let cell = self.grid.cell_at(now.x, now.y);
@@ -103,7 +101,8 @@ impl Cells {
         let was = self.cell_of[slot];
         if was == cell {
             if reported {
-                self.news_mut(cell).moved.push(*now);
+                let correction = Correction::between(predicted.unwrap_or(now), now);
+                self.news_mut(cell).moved.push(correction);
             }
             return false;
         }
@@ -112,10 +111,11 @@ impl Cells {
         }
         self.cell_of[slot] = cell;
         self.members[cell as usize].push(id);
-        self.news_mut(cell).entered.push(Arrival {
-            spawn: spawn(),
-            state: *now,
-        });
+        let origin = self.grid.origin(cell);
+        let news = self.news_mut(cell);
+        news.entered.push(Arrival::of(now, origin));
+        news.spawns.push(spawn());
+        self.came_from[cell as usize].push(was);
         true
     }
 
@@ -143,7 +143,11 @@ impl Cells {
             _ => None,
         };
         match (about, event) {
-            (Some(cell), _) => self.news_mut(cell).events.push(event.clone()),
+            (Some(cell), &GameEvent::Collided { a, b }) => {
+                self.news_mut(cell).collided.push(Contact { a, b });
+            }
+            (Some(cell), &GameEvent::Still { id }) => self.news_mut(cell).stopped.push(id),
+            (Some(_), _) => {}
             (None, GameEvent::RoundEnded { number, scores }) => {
                 self.world.events.push(GameEvent::RoundEnded {
                     number: *number,
@@ -169,6 +173,11 @@ impl Cells {
     /// A cell's news this send.
     pub(crate) fn news(&self, cell: u32) -> &CellNews {
         &self.news[cell as usize]
+    }
+
+    /// Where each of a cell's `entered` came from this send ([`NOWHERE`]: new).
+    pub(crate) fn came_from(&self, cell: u32) -> &[u32] {
+        &self.came_from[cell as usize]
     }
 
     /// The entities in a cell.
@@ -221,33 +230,55 @@ mod tests {
     fn an_entity_enters_its_first_cell_then_moves_in_it_then_crosses() {
         let mut cells = cells();
         assert!(
-            cells.place(&at(1, 50, 50), true, || ball(1)),
+            cells.place(&at(1, 50, 50), None, true, || ball(1)),
             "enters cell 0"
         );
         assert_eq!(cells.dirty(), &[0]);
         assert_eq!(cells.news(0).entered.len(), 1);
+        assert_eq!(cells.news(0).spawns, vec![ball(1)]);
+        assert_eq!(cells.came_from(0), &[NOWHERE], "new to the world");
         assert_eq!(cells.members(0), &[EntityId(1)]);
 
+        // Reported in place: a correction from where clients extrapolate it.
         cells.start_send();
-        assert!(!cells.place(&at(1, 60, 50), true, || ball(1)));
-        assert_eq!(cells.news(0).moved, vec![at(1, 60, 50)]);
+        let predicted = at(1, 57, 49);
+        assert!(!cells.place(&at(1, 60, 50), Some(&predicted), true, || ball(1)));
+        let correction = cells.news(0).moved[0];
+        assert_eq!((correction.dx, correction.dy), (3, 1));
+        assert_eq!(correction.applied_to(&predicted), at(1, 60, 50));
+        assert!(cells.came_from(0).is_empty());
         cells.start_send();
-        assert!(!cells.place(&at(1, 70, 50), false, || ball(1)));
+        assert!(!cells.place(&at(1, 70, 50), Some(&predicted), false, || ball(1)));
         assert!(cells.dirty().is_empty(), "unreported in place: no news");
 
-        assert!(cells.place(&at(1, 150, 50), false, || ball(1)), "crosses");
+        // Crossing: positions relative to the new cell's corner, coming from cell 0.
+        assert!(
+            cells.place(&at(1, 150, 50), Some(&predicted), false, || ball(1)),
+            "crosses"
+        );
         assert_eq!(cells.news(0).left, vec![EntityId(1)]);
-        assert_eq!(cells.news(1).entered[0].state, at(1, 150, 50));
+        let arrival = cells.news(1).entered[0];
+        assert_eq!((arrival.x, arrival.y), (50, 50));
+        assert_eq!(arrival.state(cells.grid.origin(1)), at(1, 150, 50));
+        assert_eq!(cells.came_from(1), &[0]);
         assert!(cells.members(0).is_empty());
         assert_eq!(cells.cell_of(EntityId(1)), Some(1));
 
         cells.start_send();
         cells.place_event(&GameEvent::Still { id: EntityId(1) });
+        cells.place_event(&GameEvent::Collided {
+            a: EntityId(1),
+            b: EntityId(4),
+        });
         cells.place_event(&GameEvent::PlayerLeft { id: EntityId(1) });
         cells.remove(EntityId(1));
+        assert_eq!(cells.news(1).stopped, vec![EntityId(1)]);
         assert_eq!(
-            cells.news(1).events,
-            vec![GameEvent::Still { id: EntityId(1) }]
+            cells.news(1).collided,
+            vec![Contact {
+                a: EntityId(1),
+                b: EntityId(4)
+            }]
         );
         assert_eq!(cells.news(1).left, vec![EntityId(1)]);
         assert_eq!(

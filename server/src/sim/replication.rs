@@ -99,9 +99,14 @@ pub(crate) fn build_delta(
             Some((base, at)) => drifted(&base, &now, clock.tick.since(at)),
         };
         if let Some(cells) = cells.as_deref_mut() {
+            let predicted = replica
+                .sent
+                .map(|(base, at)| extrapolate(&base, clock.tick.since(at)));
             // A crossing is reported to everyone, so that clients seeing the old cell
             // and clients seeing only the new one agree on its motion from now on.
-            report |= cells.place(&now, report, || spawn_of(id.0, body, player));
+            report |= cells.place(&now, predicted.as_ref(), report, || {
+                spawn_of(id.0, body, player)
+            });
         }
         if report {
             delta.moved.push(now);
@@ -172,18 +177,18 @@ pub(crate) fn write_snapshot(
     }
 }
 
-/// An entity as a client first sees it, with the motion clients that followed every
-/// send believe it has at `tick`; `None` before its first report.
+/// An entity as a client first sees it: its fixed facts, and the motion clients that
+/// followed every send believe it has at `tick`; `None` before its first report.
 pub(crate) fn arrival_of(
     (id, _, _, body, player, _, _): <Replicated as bevy_ecs::query::QueryData>::Item<'_, '_>,
     replica: &Replica,
     tick: Tick,
-) -> Option<arena_shared::protocol::Arrival> {
+) -> Option<(Spawn, EntityState)> {
     let (base, at) = replica.sent?;
-    Some(arena_shared::protocol::Arrival {
-        spawn: spawn_of(id.0, body, player),
-        state: extrapolate(&base, tick.since(at)),
-    })
+    Some((
+        spawn_of(id.0, body, player),
+        extrapolate(&base, tick.since(at)),
+    ))
 }
 
 fn spawn_of(id: EntityId, body: &Body, player: Option<&Player>) -> Spawn {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use arena_server::stats::{Stats, StatsSnapshot};
 use arena_server::{Server, Tunables};
+use arena_shared::cells::CellGrid;
 use arena_shared::codec::{decode_server, encode_client};
 use arena_shared::limits::SUBPROTOCOL;
 use arena_shared::mirror::Mirror;
@@ -252,6 +253,8 @@ impl Client {
                 client.resumed = welcome.resumed;
                 client.away = welcome.snapshot.away.clone();
                 client.mirror = Mirror::from_snapshot(&welcome.snapshot);
+                let cells = welcome.view.and_then(|v| CellGrid::new(&v, &welcome.arena));
+                client.mirror.set_cells(cells);
                 client
                     .mirror
                     .set_step(u32::from(welcome.tick_hz / welcome.send_hz.max(1)));
@@ -367,11 +370,11 @@ impl Client {
                 if self.mirror.apply_view(view).is_err() {
                     self.gaps += 1;
                 }
-                let events = view.cells.iter().flat_map(|c| &c.events);
+                let events = view.cells.iter().flat_map(|c| c.events());
                 self.events.extend(
                     events
-                        .chain(&view.world.events)
-                        .map(|e| (view.tick, e.clone())),
+                        .chain(view.world.events.iter().cloned())
+                        .map(|e| (view.tick, e)),
                 );
             }
             ServerMessage::Chat(chat) => self.chat.extend(chat.lines.iter().cloned()),

@@ -327,37 +327,99 @@ fn a_hello_without_a_reconnect_token_still_decodes() {
 mod view {
     use super::super::*;
     use crate::protocol::{
-        Arrival, CellNews, EntityId, EntityKind, EntityState, GameEvent, Score, Spawn, ViewDelta,
-        WorldNews,
+        Arrival, CellNews, Contact, Correction, EntityId, EntityKind, GameEvent, Score, Spawn,
+        ViewDelta, WorldNews,
     };
 
+    /// A cell's news, with lists empty or not depending on `cell`: the trailing empty
+    /// ones are left out of its array.
     fn news(cell: u32) -> CellNews {
-        let state = EntityState {
-            id: EntityId(cell + 7),
-            x: 300,
-            y: -4,
-            vx: 2,
-            vy: 0,
-        };
+        let id = EntityId(cell + 7);
+        let some = |k: u32| (cell / 40).is_multiple_of(k);
         CellNews {
             cell,
-            entered: vec![Arrival {
-                spawn: Spawn {
-                    id: state.id,
-                    kind: EntityKind::Ball,
-                    radius: 120,
-                    name: String::new(),
-                },
-                state,
-            }],
-            moved: vec![state; cell as usize % 3],
-            left: vec![EntityId(99)],
-            events: vec![GameEvent::Still { id: state.id }],
-            scores: vec![Score {
-                id: state.id,
-                points: cell,
-            }],
+            moved: vec![
+                Correction {
+                    id,
+                    dx: -3,
+                    dy: 40,
+                    vx: 2,
+                    vy: -60,
+                };
+                cell as usize % 3
+            ],
+            entered: [Arrival {
+                id,
+                x: 300,
+                y: 4,
+                vx: 2,
+                vy: 0,
+            }]
+            .into_iter()
+            .filter(|_| some(2))
+            .collect(),
+            left: [EntityId(99)].into_iter().filter(|_| some(3)).collect(),
+            collided: [Contact {
+                a: id,
+                b: EntityId(900),
+            }]
+            .into_iter()
+            .filter(|_| some(4))
+            .collect(),
+            stopped: [id].into_iter().filter(|_| some(5)).collect(),
+            scores: [Score { id, points: cell }]
+                .into_iter()
+                .filter(|_| some(6))
+                .collect(),
+            spawns: [Spawn {
+                id,
+                kind: EntityKind::Ball,
+                radius: 120,
+                name: String::new(),
+            }]
+            .into_iter()
+            .filter(|_| some(2) && some(7))
+            .collect(),
         }
+    }
+
+    #[test]
+    fn a_cell_leaves_out_its_trailing_empty_lists() {
+        let moved_only = CellNews {
+            cell: 200,
+            moved: news(1).moved,
+            ..CellNews::default()
+        };
+        let mut bytes = Vec::new();
+        encode_view_part(&moved_only, &mut bytes).expect("encodes");
+        // [200, [[8, -3, 40, 2, -60]]]: two fields, not eight.
+        assert_eq!(
+            bytes,
+            [0x92, 0xcc, 200, 0x91, 0x95, 8, 0xfd, 40, 2, 0xd0, 0xc4]
+        );
+        assert_eq!(
+            rmp_serde::from_slice::<CellNews>(&bytes).ok(),
+            Some(moved_only)
+        );
+        for cell in (0..84).map(|c| c * 40) {
+            let news = news(cell);
+            let mut bytes = Vec::new();
+            encode_view_part(&news, &mut bytes).expect("encodes");
+            let back: CellNews = rmp_serde::from_slice(&bytes).expect("decodes");
+            assert_eq!(back, news, "cell {cell}");
+            // Without spawns: the same news with none.
+            bytes.clear();
+            encode_view_part(&news.without_spawns(), &mut bytes).expect("encodes");
+            let back: CellNews = rmp_serde::from_slice(&bytes).expect("decodes");
+            let expected = CellNews {
+                spawns: Vec::new(),
+                ..news.clone()
+            };
+            assert_eq!(back, expected, "cell {cell} without spawns");
+        }
+        // JSON (the golden samples, the browser's tests) has every field.
+        let json = serde_json::to_value(CellNews::default()).expect("json");
+        assert_eq!(json.as_object().map(|o| o.len()), Some(8));
     }
 
     #[test]

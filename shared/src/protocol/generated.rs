@@ -46,6 +46,8 @@ fn render() -> String {
         ViewDelta::decl(&cfg),
         CellNews::decl(&cfg),
         Arrival::decl(&cfg),
+        Correction::decl(&cfg),
+        Contact::decl(&cfg),
         WorldNews::decl(&cfg),
         Spawn::decl(&cfg),
         EntityKind::decl(&cfg),

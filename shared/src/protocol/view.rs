@@ -52,10 +52,12 @@ pub enum Look {
 /// management send this instead of [`super::Delta`]).
 ///
 /// Applying it: if `fresh`, forget every entity; forget the entities of `left_cells`;
-/// then apply each cell's news, and finally forget each entity some cell's `left` named
-/// unless another cell of this message has it in `entered` (it crossed between two cells
-/// the client sees). So the client keeps, for each entity, the cell whose news last
-/// named it.
+/// then apply each cell's news (an entity in `entered` takes its fixed facts from the
+/// cell's `spawns`, or keeps those it had; one in `moved` is corrected from its
+/// extrapolation to this tick), and finally forget each entity some cell's `left`
+/// named unless another cell of this message has it in `entered` (it crossed between
+/// two cells the client sees). So the client keeps, for each entity, the cell whose
+/// news last named it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ViewDelta {
@@ -80,34 +82,244 @@ pub struct ViewDelta {
 }
 
 /// One cell's news since the last send, the same bytes for every client that sees it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+///
+/// On the wire its lists come in the order of how often they have something (most
+/// cells only have `moved`), and the empty ones at the end are left out: a cell where
+/// two bodies turned is `[cell, moved]`. Human-readable forms (JSON) have every field.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CellNews {
     /// The cell's index.
     pub cell: u32,
+    /// Entities of this cell whose motion a client could no longer extrapolate, each
+    /// as its offset from where dead reckoning puts it.
+    #[serde(default)]
+    pub moved: Vec<Correction>,
     /// Entities that are in this cell and were not (they moved in, or appeared), with
-    /// their full state; every entity in it when the cell is sent in full.
+    /// their full motion; every entity in it when the cell is sent in full.
+    #[serde(default)]
     pub entered: Vec<Arrival>,
-    /// Entities of this cell whose motion a client could no longer extrapolate.
-    pub moved: Vec<EntityState>,
     /// Entities that were in this cell and are not any more (moved out, or gone).
+    #[serde(default)]
     pub left: Vec<EntityId>,
-    /// What happened in this cell: collisions (placed at the lower id's cell) and
-    /// players coming to rest.
-    pub events: Vec<GameEvent>,
+    /// Contacts that began in this cell (each placed at its lower id's cell).
+    #[serde(default)]
+    pub collided: Vec<Contact>,
+    /// Players of this cell that came to rest.
+    #[serde(default)]
+    pub stopped: Vec<EntityId>,
     /// The scores of this cell's players that changed (every score above zero when
     /// the cell is sent in full).
+    #[serde(default)]
     pub scores: Vec<Score>,
+    /// The fixed facts of the entities in `entered`, unless the client already knows
+    /// every one of them (they all crossed from cells it saw): always there when the
+    /// cell is sent in full, or when one of them is new to the world or to this client.
+    #[serde(default)]
+    pub spawns: Vec<Spawn>,
 }
 
-/// An entity as a client first sees it: its fixed facts and its motion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl CellNews {
+    /// Whether there is nothing to tell.
+    pub fn is_empty(&self) -> bool {
+        self.moved.is_empty()
+            && self.entered.is_empty()
+            && self.left.is_empty()
+            && self.collided.is_empty()
+            && self.stopped.is_empty()
+            && self.scores.is_empty()
+            && self.spawns.is_empty()
+    }
+
+    /// Empties every list, keeping their memory.
+    pub fn clear(&mut self) {
+        self.moved.clear();
+        self.entered.clear();
+        self.left.clear();
+        self.collided.clear();
+        self.stopped.clear();
+        self.scores.clear();
+        self.spawns.clear();
+    }
+
+    /// The news as a client reads events: its contacts and stops.
+    pub fn events(&self) -> impl Iterator<Item = GameEvent> + '_ {
+        let contacts = self
+            .collided
+            .iter()
+            .map(|c| GameEvent::Collided { a: c.a, b: c.b });
+        let stops = self.stopped.iter().map(|&id| GameEvent::Still { id });
+        contacts.chain(stops)
+    }
+
+    /// The same news without `spawns`, for the clients that know every entity in
+    /// `entered` (see [`crate::codec::encode_view_part`]).
+    pub fn without_spawns(&self) -> WithoutSpawns<'_> {
+        WithoutSpawns(self)
+    }
+
+    fn serialize_fields<S: serde::Serializer>(
+        &self,
+        spawns: bool,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let lists = [
+            !self.moved.is_empty(),
+            !self.entered.is_empty(),
+            !self.left.is_empty(),
+            !self.collided.is_empty(),
+            !self.stopped.is_empty(),
+            !self.scores.is_empty(),
+            spawns && !self.spawns.is_empty(),
+        ];
+        // A binary form stops after the last list with something in it.
+        let fields = if serializer.is_human_readable() {
+            lists.len()
+        } else {
+            lists
+                .iter()
+                .rposition(|&some| some)
+                .map_or(0, |last| last + 1)
+        };
+        let mut out = serializer.serialize_struct("CellNews", fields + 1)?;
+        out.serialize_field("cell", &self.cell)?;
+        let none: &[Spawn] = &[];
+        let spawns = if spawns { &self.spawns[..] } else { none };
+        if fields > 0 {
+            out.serialize_field("moved", &self.moved)?;
+        }
+        if fields > 1 {
+            out.serialize_field("entered", &self.entered)?;
+        }
+        if fields > 2 {
+            out.serialize_field("left", &self.left)?;
+        }
+        if fields > 3 {
+            out.serialize_field("collided", &self.collided)?;
+        }
+        if fields > 4 {
+            out.serialize_field("stopped", &self.stopped)?;
+        }
+        if fields > 5 {
+            out.serialize_field("scores", &self.scores)?;
+        }
+        if fields > 6 {
+            out.serialize_field("spawns", spawns)?;
+        }
+        out.end()
+    }
+}
+
+impl Serialize for CellNews {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize_fields(true, serializer)
+    }
+}
+
+/// A cell's news as its part for the clients that need no `spawns`.
+#[derive(Debug, Clone, Copy)]
+pub struct WithoutSpawns<'a>(&'a CellNews);
+
+impl Serialize for WithoutSpawns<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_fields(false, serializer)
+    }
+}
+
+/// An entity's motion as a cell tells it: where it is, relative to the cell's
+/// top-left corner (small numbers, whatever the size of the world), and its velocity.
+/// Its fixed facts are in the cell's `spawns`, or already known to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Arrival {
-    /// Fixed facts.
-    pub spawn: Spawn,
-    /// Motion at the message's tick.
-    pub state: EntityState,
+    /// The entity.
+    pub id: EntityId,
+    /// x (quanta) from the cell's left edge.
+    pub x: i32,
+    /// y (quanta) from the cell's top edge.
+    pub y: i32,
+    /// Velocity x (quanta per tick).
+    pub vx: i32,
+    /// Velocity y (quanta per tick).
+    pub vy: i32,
+}
+
+impl Arrival {
+    /// The arrival of `state` in the cell whose top-left corner is `origin`.
+    pub fn of(state: &EntityState, origin: (i32, i32)) -> Arrival {
+        Arrival {
+            id: state.id,
+            x: state.x.wrapping_sub(origin.0),
+            y: state.y.wrapping_sub(origin.1),
+            vx: state.vx,
+            vy: state.vy,
+        }
+    }
+
+    /// Its motion in world quanta, in the cell whose top-left corner is `origin`.
+    pub fn state(&self, origin: (i32, i32)) -> EntityState {
+        EntityState {
+            id: self.id,
+            x: self.x.wrapping_add(origin.0),
+            y: self.y.wrapping_add(origin.1),
+            vx: self.vx,
+            vy: self.vy,
+        }
+    }
+}
+
+/// A correction of an entity a client already follows: its position's offset from
+/// where the client's dead reckoning puts it at this message's tick (its last
+/// reported state extrapolated, see [`crate::quantize`]), usually a few quanta, and
+/// its velocity now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Correction {
+    /// The entity.
+    pub id: EntityId,
+    /// x (quanta) minus the extrapolated x.
+    pub dx: i32,
+    /// y (quanta) minus the extrapolated y.
+    pub dy: i32,
+    /// Velocity x (quanta per tick).
+    pub vx: i32,
+    /// Velocity y (quanta per tick).
+    pub vy: i32,
+}
+
+impl Correction {
+    /// The correction from `predicted` (the extrapolation clients hold) to `now`.
+    pub fn between(predicted: &EntityState, now: &EntityState) -> Correction {
+        Correction {
+            id: now.id,
+            dx: now.x.wrapping_sub(predicted.x),
+            dy: now.y.wrapping_sub(predicted.y),
+            vx: now.vx,
+            vy: now.vy,
+        }
+    }
+
+    /// The state it makes of `predicted`.
+    pub fn applied_to(&self, predicted: &EntityState) -> EntityState {
+        EntityState {
+            id: self.id,
+            x: predicted.x.wrapping_add(self.dx),
+            y: predicted.y.wrapping_add(self.dy),
+            vx: self.vx,
+            vy: self.vy,
+        }
+    }
+}
+
+/// Two entities that started touching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Contact {
+    /// The lower id.
+    pub a: EntityId,
+    /// The higher id.
+    pub b: EntityId,
 }
 
 /// The part of a send every client of the session gets.

@@ -3,13 +3,17 @@
 
 use std::collections::BTreeMap;
 
+use arena_shared::cells::CellGrid;
 use arena_shared::mirror::Mirror;
-use arena_shared::protocol::{CellNews, EntityState, Look};
+use arena_shared::protocol::{CellNews, EntityState, Look, Spawn};
 
 use super::*;
 
 const BIG: &str = "[arena]\nwidth = 4000\nheight = 3000\n[balls]\ncount = 300\n\
                    [interest]\ncell_size = 400\nview_radius = 400\n";
+
+/// What a client knows of an entity, or the server holds: its motion and fixed facts.
+type Known = BTreeMap<EntityId, (EntityState, Spawn)>;
 
 /// A client's mirror, fed every message it was sent.
 struct Viewer {
@@ -23,9 +27,10 @@ impl Viewer {
         for message in decoded(&mut self.client) {
             match message {
                 ServerMessage::Welcome(welcome) => {
-                    assert!(welcome.view.is_some(), "a Welcome says cells are in use");
+                    let view = welcome.view.expect("a Welcome says cells are in use");
                     assert!(welcome.snapshot.states.is_empty(), "and holds no entity");
                     self.mirror.reset(&welcome.snapshot);
+                    self.mirror.set_cells(CellGrid::new(&view, &welcome.arena));
                 }
                 ServerMessage::View(view) => {
                     self.mirror
@@ -41,10 +46,10 @@ impl Viewer {
         }
     }
 
-    fn states(&self) -> BTreeMap<EntityId, EntityState> {
+    fn states(&self) -> Known {
         self.mirror
             .ids()
-            .filter_map(|id| Some((id, self.mirror.state(id)?)))
+            .filter_map(|id| Some((id, (self.mirror.state(id)?, self.mirror.spawn(id)?.clone()))))
             .collect()
     }
 }
@@ -60,7 +65,7 @@ fn viewer(session: &mut Session, conn: ConnId, role: Role) -> (Viewer, Arc<Input
 }
 
 /// What the server holds in the cells seen from `centre`.
-fn truth(session: &mut Session, centre: u32) -> BTreeMap<EntityId, EntityState> {
+fn truth(session: &mut Session, centre: u32) -> Known {
     let grid = session.sim.grid().expect("cells");
     let mut cells = Vec::new();
     grid.around(centre, &mut cells);
@@ -68,7 +73,11 @@ fn truth(session: &mut Session, centre: u32) -> BTreeMap<EntityId, EntityState> 
     let mut full = CellNews::default();
     for cell in cells {
         session.sim.write_cell(cell, &mut full);
-        out.extend(full.entered.iter().map(|a| (a.spawn.id, a.state)));
+        let origin = grid.origin(cell);
+        out.extend(
+            (full.entered.iter().zip(&full.spawns))
+                .map(|(a, spawn)| (a.id, (a.state(origin), spawn.clone()))),
+        );
     }
     out
 }
@@ -205,7 +214,10 @@ fn a_slow_viewer_skips_views_then_is_sent_a_fresh_one() {
         let (payload, after) = crate::frame::split_payload(rest).expect("whole frames");
         rest = after;
         match decode_server(payload).expect("decodes") {
-            ServerMessage::Welcome(welcome) => slow.mirror.reset(&welcome.snapshot),
+            ServerMessage::Welcome(welcome) => {
+                slow.mirror.reset(&welcome.snapshot);
+                slow.mirror.set_cells(session.sim.grid());
+            }
             ServerMessage::View(view) => {
                 fresh += usize::from(view.fresh);
                 slow.mirror.apply_view(&view).expect("in order, or fresh");
