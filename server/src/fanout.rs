@@ -63,18 +63,28 @@ impl FanoutPool {
         T: Send,
         R: Default + AddAssign + Send,
     {
-        let one_chunk = |chunk: &mut [T]| {
+        self.for_each_chunk(items, |chunk| {
             let mut total = R::default();
             for item in chunk {
                 total += send(item);
             }
             total
-        };
+        })
+    }
+
+    /// Runs `send` on chunks that together hold every item once (one chunk per
+    /// thread, or all of them in one when there are few), and sums what each call
+    /// returned: for sends that go in an order of their own within each thread's share.
+    pub fn for_each_chunk<T, R>(&self, items: &mut [T], send: impl Fn(&mut [T]) -> R + Sync) -> R
+    where
+        T: Send,
+        R: Default + AddAssign + Send,
+    {
         let Some(pool) = &self.pool else {
-            return one_chunk(items);
+            return send(items);
         };
         if items.len() < PARALLEL_MIN_MEMBERS {
-            return one_chunk(items);
+            return send(items);
         }
         let size = items.len().div_ceil(self.threads);
         let mut chunks = items.chunks_mut(size);
@@ -85,10 +95,10 @@ impl FanoutPool {
         let (first, others) = totals.split_at_mut(1);
         pool.in_place_scope(|scope| {
             for (chunk, total) in chunks.zip(others.iter_mut()) {
-                let one_chunk = &one_chunk;
-                scope.spawn(move |_| *total = one_chunk(chunk));
+                let send = &send;
+                scope.spawn(move |_| *total = send(chunk));
             }
-            first[0] = one_chunk(mine);
+            first[0] = send(mine);
         });
         let mut sum = R::default();
         for total in totals {
@@ -112,6 +122,20 @@ mod tests {
                 1usize
             });
             assert_eq!(visited, len);
+            assert!(items.iter().all(|&n| n == 1), "each item exactly once");
+        }
+    }
+
+    #[test]
+    fn chunks_hold_every_item_once_one_per_thread() {
+        let pool = FanoutPool::new(2).expect("a pool starts");
+        for (len, chunks) in [(10, 1), (1_000, 2)] {
+            let mut items = vec![0u32; len];
+            let calls = pool.for_each_chunk(&mut items, |chunk| {
+                chunk.iter_mut().for_each(|item| *item += 1);
+                1usize
+            });
+            assert_eq!(calls, chunks, "{len} items");
             assert!(items.iter().all(|&n| n == 1), "each item exactly once");
         }
     }

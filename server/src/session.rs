@@ -326,23 +326,33 @@ impl Session {
             return report;
         };
         parts.start();
-        let mut controllers = false;
-        for member in &mut self.members {
-            match &mut member.kind {
-                Kind::Viewer {
-                    sight: Some(sight), ..
-                } => {
-                    if member.outbox.lagging() {
-                        if !member.outbox.wants_snapshot() {
-                            continue;
-                        }
-                        sight.forget();
-                        sight.resync = true;
+        // Every viewer's view brought up to date at once (each reads the simulation
+        // only); then the cells coming into someone's view are asked for in full.
+        let (sim, grid) = (&self.sim, *parts.grid());
+        let controllers = fanout.for_each(&mut self.members, |member| match &mut member.kind {
+            Kind::Viewer {
+                sight: Some(sight), ..
+            } => {
+                if member.outbox.lagging() {
+                    if !member.outbox.wants_snapshot() {
+                        return 0usize;
                     }
-                    sight.update(&self.sim, parts);
+                    sight.forget();
+                    sight.resync = true;
                 }
-                Kind::Controller { .. } => controllers = true,
-                Kind::Viewer { .. } => {}
+                sight.update(sim, &grid);
+                0
+            }
+            Kind::Controller { .. } => 1,
+            Kind::Viewer { .. } => 0,
+        }) > 0;
+        for member in &self.members {
+            if let Kind::Viewer {
+                sight: Some(sight), ..
+            } = &member.kind
+                && (sight.resync || !member.outbox.lagging())
+            {
+                sight.want_entering(parts);
             }
         }
         let encoding = std::time::Instant::now();
@@ -390,11 +400,19 @@ impl Session {
                 Offer::Closed => Fanned::default(),
             }
         };
-        // The views that answer a player's input go out first: whoever just steered
-        // sees it acknowledged soonest, and a view with nothing of its viewer's own
-        // waits the few milliseconds the others take.
-        let mut sent = fanout.for_each(&mut self.members, |member| send(member, true));
-        sent += fanout.for_each(&mut self.members, |member| send(member, false));
+        // The views that answer a player's input go out first (in each thread's share of
+        // the viewers, so the pool is woken once): whoever just steered sees it
+        // acknowledged soonest, and a view with nothing of its viewer's own waits the
+        // few milliseconds the others take.
+        let sent = fanout.for_each_chunk(&mut self.members, |share| {
+            let mut sent = Fanned::default();
+            for answering in [true, false] {
+                for member in share.iter_mut() {
+                    sent += send(member, answering);
+                }
+            }
+            sent
+        });
         if let Some(mean) = sent.bytes.checked_div(sent.sent) {
             self.view_bytes = mean as usize;
         }

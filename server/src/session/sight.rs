@@ -60,6 +60,8 @@ pub(super) struct Sight {
     head: Vec<u8>,
     head_start: usize,
     ranges: Vec<(u32, u32)>,
+    /// Reused: the cells in view when they change.
+    spare: Vec<u32>,
 }
 
 impl Sight {
@@ -84,6 +86,7 @@ impl Sight {
             head: Vec::new(),
             head_start: 0,
             ranges: Vec::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -107,9 +110,10 @@ impl Sight {
     }
 
     /// Brings the view up to this send: the centre cell, and when it moved, the cells
-    /// that came into view (asked of `parts` in full) and left. Also the
-    /// acknowledgement to send.
-    pub(super) fn update(&mut self, sim: &Simulation, parts: &mut Parts) {
+    /// that came into view and left. Also the acknowledgement to send. It reads only
+    /// the simulation, so every viewer's update can run at once; the cells to encode
+    /// in full are asked of the parts afterwards ([`Sight::want_entering`]).
+    pub(super) fn update(&mut self, sim: &Simulation, grid: &CellGrid) {
         let centre = match self.watch {
             Watch::Player(id) | Watch::Follow(id) => sim.cell_of(id).or(self.centre),
             Watch::At(cell) => Some(cell),
@@ -118,11 +122,11 @@ impl Sight {
         if let Some(centre) = centre
             && (self.fresh || self.centre != Some(centre))
         {
-            let mut now = std::mem::take(&mut parts.spare);
+            let mut now = std::mem::take(&mut self.spare);
             if centre == EVERYWHERE {
-                parts.grid.all(&mut now);
+                grid.all(&mut now);
             } else {
-                parts.grid.around(centre, &mut now);
+                grid.around(centre, &mut now);
             }
             // Cells already entering but not sent yet stay entering.
             let was_entering = std::mem::take(&mut self.entering);
@@ -132,7 +136,6 @@ impl Sight {
                     || was_entering.binary_search(&cell).is_ok()
                 {
                     self.entering.push(cell);
-                    parts.want_in_full(cell);
                 }
             }
             if !self.fresh {
@@ -144,7 +147,7 @@ impl Sight {
                     }
                 }
             }
-            parts.spare = std::mem::replace(&mut self.seen, now);
+            self.spare = std::mem::replace(&mut self.seen, now);
             self.centre = Some(centre);
         }
         self.ack = None;
@@ -158,6 +161,13 @@ impl Sight {
             if self.fresh || self.scored != Some(points) {
                 self.score = Some(Score { id, points });
             }
+        }
+    }
+
+    /// Asks `parts` for the cells coming into view, in full.
+    pub(super) fn want_entering(&self, parts: &mut Parts) {
+        for &cell in &self.entering {
+            parts.want_in_full(cell);
         }
     }
 
@@ -252,9 +262,8 @@ pub(super) struct Parts {
     touched: Vec<u32>,
     /// Cells wanted in full this send, each once.
     wanted: Vec<u32>,
-    /// Reused: a cell written in full, and a list of cells.
+    /// Reused: a cell written in full.
     scratch: CellNews,
-    spare: Vec<u32>,
 }
 
 impl Parts {
@@ -271,7 +280,6 @@ impl Parts {
             touched: Vec::new(),
             wanted: Vec::new(),
             scratch: CellNews::default(),
-            spare: Vec::new(),
         }
     }
 
