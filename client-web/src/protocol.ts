@@ -168,8 +168,9 @@ const trailing = <T>(inner: Decoder<T>): Decoder<T[]> =>
 const cellNews = struct<CellNews>({
   cell: int,
   moved: trailing(struct<Correction>({ id: int, dx: int, dy: int, vx: int, vy: int })),
-  entered: trailing(struct<Arrival>({ id: int, x: int, y: int, vx: int, vy: int })),
   left: trailing(int),
+  crossed: trailing(int),
+  entered: trailing(struct<Arrival>({ id: int, x: int, y: int, vx: int, vy: int })),
   collided: trailing(struct<Contact>({ a: int, b: int })),
   stopped: trailing(int),
   scores: trailing(score),

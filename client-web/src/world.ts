@@ -139,8 +139,8 @@ export class World {
       this.cellsSeen.add(news.cell);
       const origin = this.cellOrigin(news.cell);
       const spawns = new Map(news.spawns.map((spawn) => [spawn.id, spawn]));
+      for (const id of news.crossed) if (this.spawns.has(id)) this.cellOf.set(id, news.cell);
       for (const a of news.entered) {
-        // Its spawn comes with the cell, unless it crossed from a cell in view.
         const spawn = spawns.get(a.id) ?? this.spawns.get(a.id);
         if (spawn === undefined) continue;
         this.spawns.set(a.id, spawn);

@@ -100,8 +100,9 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
   const cell = (c: number, more: object) => ({
     cell: c,
     moved: [],
-    entered: [],
     left: [],
+    crossed: [],
+    entered: [],
     collided: [],
     stopped: [],
     scores: [],
@@ -116,7 +117,7 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
     fresh: true,
     acks: [{ id: 7, seq: 4 }],
     cells: [
-      cell(0, { entered: [at(1, 100)], spawns: [ball(1)] }),
+      cell(0, { entered: [at(1, 3198)], spawns: [ball(1)] }),
       cell(1, { entered: [at(2, 100)], spawns: [ball(2)] }),
     ],
   });
@@ -124,13 +125,13 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
   assert.deepEqual([...w.spawns.keys()].sort(), [1, 2]);
   assert.equal(w.stateAt(2, 12)!.x, 3300);
   assert.equal(w.acks.get(7), 4);
-  // Ball 1 crosses from cell 0 into cell 1 (both in view), without its spawn: kept.
-  // Ball 2 leaves into cell 2 (out of view): forgotten.
+  // Ball 1 crosses from cell 0 into cell 1 (both in view): kept, and where dead
+  // reckoning puts it. Ball 2 leaves into cell 2 (out of view): forgotten.
   const events = w.applyView({
     ...none,
     tick: 15,
     fresh: false,
-    cells: [cell(0, { left: [1] }), cell(1, { entered: [at(1, 1)], left: [2], collided: [{ a: 1, b: 2 }] })],
+    cells: [cell(0, { left: [1] }), cell(1, { crossed: [1], left: [2], collided: [{ a: 1, b: 2 }] })],
   });
   assert.deepEqual(events, [{ Collided: { a: 1, b: 2 } }]);
   assert.deepEqual([...w.spawns.keys()], [1]);

@@ -23,8 +23,8 @@ use std::collections::HashMap;
 
 use arena_shared::cells::CellGrid;
 use arena_shared::protocol::{
-    ArenaInfo, Arrival, CellNews, Delta, EntityId, GameEvent, RoundState, Snapshot, Tick, ViewInfo,
-    WorldNews,
+    ArenaInfo, Arrival, CellNews, CellPart, Delta, EntityId, GameEvent, RoundState, Snapshot, Tick,
+    ViewInfo, WorldNews,
 };
 use arena_shared::quantize::{direction_from_wire, position_to_wire};
 use bevy_ecs::prelude::*;
@@ -216,6 +216,13 @@ impl Simulation {
     /// A cell's news in the last send.
     pub fn cell_news(&self, cell: u32) -> Option<&CellNews> {
         self.cells().map(|c| c.news(cell))
+    }
+
+    /// A cell's news in the last send as encoded for the clients that know every
+    /// entity that entered it (`known`; `None` if one is new to the world) or for
+    /// the others.
+    pub fn cell_part(&self, cell: u32, known: bool) -> Option<CellPart<'_>> {
+        self.cells()?.part(cell, known)
     }
 
     /// Where each of a cell's `entered` came from in the last send (`u32::MAX`, a

@@ -82,7 +82,7 @@ pub fn encode_view_part<T: ViewPart, W: Write + ?Sized>(
 /// The parts a [`crate::protocol::ViewDelta`] is gathered from.
 pub trait ViewPart: Serialize {}
 impl ViewPart for CellNews {}
-impl ViewPart for crate::protocol::WithoutSpawns<'_> {}
+impl ViewPart for crate::protocol::CellPart<'_> {}
 impl ViewPart for WorldNews {}
 
 /// Writes into `out` the start of a `ServerMessage::View`: everything up to its cells.

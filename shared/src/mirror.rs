@@ -195,6 +195,11 @@ impl Mirror {
                     },
                 );
             }
+            for id in &news.crossed {
+                if let Some(tracked) = self.entities.get_mut(id) {
+                    tracked.cell = news.cell;
+                }
+            }
             for correction in &news.moved {
                 if let Some(tracked) = self.entities.get_mut(&correction.id) {
                     let predicted = extrapolate(&tracked.base, view.tick.since(tracked.at));

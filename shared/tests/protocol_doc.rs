@@ -197,6 +197,7 @@ fn view() -> ServerMessage<'static> {
                 vy: 0,
             }],
             left: vec![],
+            crossed: vec![],
             collided: vec![Contact {
                 a: EntityId(1),
                 b: EntityId(13),

@@ -278,14 +278,19 @@ cell: number,
  */
 moved: Array<Correction>, 
 /**
- * Entities that are in this cell and were not (they moved in, or appeared), with
- * their full motion; every entity in it when the cell is sent in full.
- */
-entered: Array<Arrival>, 
-/**
  * Entities that were in this cell and are not any more (moved out, or gone).
  */
 left: Array<EntityId>, 
+/**
+ * Entities that came into this cell from cells the client sees, and so knows:
+ * only their cell changed (a change of motion is in `moved`).
+ */
+crossed: Array<EntityId>, 
+/**
+ * Entities that came into this cell, with their motion, for a client that may not
+ * know them; every entity in it when the cell is sent in full.
+ */
+entered: Array<Arrival>, 
 /**
  * Contacts that began in this cell (each placed at its lower id's cell).
  */
@@ -300,9 +305,7 @@ stopped: Array<EntityId>,
  */
 scores: Array<Score>, 
 /**
- * The fixed facts of the entities in `entered`, unless the client already knows
- * every one of them (they all crossed from cells it saw): always there when the
- * cell is sent in full, or when one of them is new to the world or to this client.
+ * The fixed facts of the entities in `entered`.
  */
 spawns: Array<Spawn>, };
 

@@ -180,8 +180,8 @@ impl Sight {
             let at = cell as usize;
             let range = if entering.next_if_eq(&&cell).is_some() {
                 parts.full_at[at]
-            } else if parts.spawns_at[at] != NONE && !self.knows_arrivals(parts, cell) {
-                parts.spawns_at[at]
+            } else if parts.arrivals_at[at] != NONE && !self.knows_arrivals(parts, cell) {
+                parts.arrivals_at[at]
             } else {
                 parts.delta_at[at]
             };
@@ -246,11 +246,12 @@ pub(super) struct Parts {
     grid: CellGrid,
     /// Every part of this send.
     pub body: Vec<u8>,
-    /// Each cell's news since the last send, without the `spawns` of what entered it.
+    /// Each cell's news since the last send; where something entered it, for the
+    /// viewers that know everything that did (they are told only what crossed).
     delta_at: Vec<(u32, u32)>,
-    /// The same with `spawns`, for the cells where something entered: for the viewers
-    /// that may not know it.
-    spawns_at: Vec<(u32, u32)>,
+    /// Where something entered, the news for the other viewers: what entered in full,
+    /// with its spawns.
+    arrivals_at: Vec<(u32, u32)>,
     /// Where what entered each cell came from: `came_from[from_at[cell]]`.
     came_from: Vec<u32>,
     from_at: Vec<(u32, u32)>,
@@ -272,7 +273,7 @@ impl Parts {
             grid,
             body: Vec::new(),
             delta_at: vec![NONE; grid.len()],
-            spawns_at: vec![NONE; grid.len()],
+            arrivals_at: vec![NONE; grid.len()],
             came_from: Vec::new(),
             from_at: vec![NONE; grid.len()],
             full_at: vec![NONE; grid.len()],
@@ -298,7 +299,7 @@ impl Parts {
     pub(super) fn start(&mut self) {
         for &cell in &self.touched {
             self.delta_at[cell as usize] = NONE;
-            self.spawns_at[cell as usize] = NONE;
+            self.arrivals_at[cell as usize] = NONE;
             self.from_at[cell as usize] = NONE;
             self.full_at[cell as usize] = NONE;
         }
@@ -323,20 +324,24 @@ impl Parts {
     pub(super) fn encode(&mut self, sim: &mut Simulation) {
         let mut failed = false;
         for &cell in sim.dirty_cells() {
-            if let Some(news) = sim.cell_news(cell) {
-                let at = cell as usize;
+            let at = cell as usize;
+            self.touched.push(cell);
+            if let Some(part) = sim.cell_part(cell, false) {
                 let start = self.body.len();
-                failed |= encode_view_part(&news.without_spawns(), &mut self.body).is_err();
+                failed |= encode_view_part(&part, &mut self.body).is_err();
                 self.delta_at[at] = range(start, self.body.len());
-                if !news.spawns.is_empty() {
-                    let start = self.body.len();
-                    failed |= encode_view_part(news, &mut self.body).is_err();
-                    self.spawns_at[at] = range(start, self.body.len());
-                    let start = self.came_from.len();
-                    self.came_from.extend_from_slice(sim.came_from(cell));
-                    self.from_at[at] = range(start, self.came_from.len());
+                if part.entered.is_empty() {
+                    continue;
                 }
-                self.touched.push(cell);
+                self.arrivals_at[at] = self.delta_at[at];
+                let start = self.came_from.len();
+                self.came_from.extend_from_slice(sim.came_from(cell));
+                self.from_at[at] = range(start, self.came_from.len());
+            }
+            if let Some(part) = sim.cell_part(cell, true) {
+                let start = self.body.len();
+                failed |= encode_view_part(&part, &mut self.body).is_err();
+                self.delta_at[at] = range(start, self.body.len());
             }
         }
         for &cell in &self.wanted {

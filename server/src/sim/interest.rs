@@ -11,8 +11,8 @@
 
 use arena_shared::cells::CellGrid;
 use arena_shared::protocol::{
-    Arrival, CellNews, Contact, Correction, EntityId, EntityState, GameEvent, MAX_ROUND_SCORES,
-    Score, Spawn, WorldNews,
+    Arrival, CellNews, CellPart, Contact, Correction, EntityId, EntityState, GameEvent,
+    MAX_ROUND_SCORES, Score, Spawn, WorldNews,
 };
 use bevy_ecs::prelude::*;
 
@@ -30,6 +30,9 @@ pub(crate) struct Cells {
     /// For each cell, where each of its `entered` came from ([`NOWHERE`]: new to the
     /// world): a client that saw that cell knows the entity.
     came_from: Vec<Vec<u32>>,
+    /// For each cell, the corrections of what crossed into it and changed its motion
+    /// on the way: its `moved` news for the clients that knew it.
+    cross_moved: Vec<Vec<Correction>>,
     /// The entities in each cell, as clients were last told.
     members: Vec<Vec<EntityId>>,
     /// Each entity's cell, indexed by its id (ids are dense and never reused).
@@ -50,6 +53,7 @@ impl Cells {
                 .collect(),
             dirty: Vec::new(),
             came_from: vec![Vec::new(); grid.len()],
+            cross_moved: vec![Vec::new(); grid.len()],
             members: vec![Vec::new(); grid.len()],
             cell_of: Vec::new(),
             world: WorldNews::default(),
@@ -61,6 +65,7 @@ impl Cells {
         for &cell in &self.dirty {
             self.news[cell as usize].clear();
             self.came_from[cell as usize].clear();
+            self.cross_moved[cell as usize].clear();
         }
         self.dirty.clear();
         self.world.events.clear();
@@ -82,16 +87,18 @@ impl Cells {
             .filter(|&c| c != NOWHERE)
     }
 
-    /// Files a reported entity under the cell of `now`: returns true if it changed
-    /// cells (it then entered the new cell, and must be reported). `predicted`: where
-    /// clients extrapolate it to now, what a report in place corrects.
+    /// Files an entity under the cell of `now`. `reported`: its motion is sent this
+    /// send (`now`); otherwise clients keep `predicted`, their extrapolation of its
+    /// last report, which a report corrects. One that changed cells enters the new one
+    /// with the motion clients are to hold (all of them agree), and is also named as
+    /// having crossed, for the clients that know it.
     pub(crate) fn place(
         &mut self,
         now: &EntityState,
         predicted: Option<&EntityState>,
         reported: bool,
         spawn: impl FnOnce() -> Spawn,
-    ) -> bool {
+    ) {
         let id = now.id;
         let cell = self.grid.cell_at(now.x, now.y);
         let slot = id.0 as usize;
@@ -99,12 +106,13 @@ impl Cells {
             self.cell_of.resize(slot + 1, NOWHERE);
         }
         let was = self.cell_of[slot];
+        let believed = predicted.unwrap_or(now);
+        let correction = reported.then(|| Correction::between(believed, now));
         if was == cell {
-            if reported {
-                let correction = Correction::between(predicted.unwrap_or(now), now);
+            if let Some(correction) = correction {
                 self.news_mut(cell).moved.push(correction);
             }
-            return false;
+            return;
         }
         if was != NOWHERE {
             self.leave(id, was);
@@ -113,10 +121,14 @@ impl Cells {
         self.members[cell as usize].push(id);
         let origin = self.grid.origin(cell);
         let news = self.news_mut(cell);
-        news.entered.push(Arrival::of(now, origin));
+        let held = if reported { now } else { believed };
+        news.entered.push(Arrival::of(held, origin));
         news.spawns.push(spawn());
+        if was != NOWHERE {
+            news.crossed.push(id);
+            self.cross_moved[cell as usize].extend(correction);
+        }
         self.came_from[cell as usize].push(was);
-        true
     }
 
     /// An entity gone from the world leaves its cell.
@@ -170,7 +182,33 @@ impl Cells {
         &self.dirty
     }
 
-    /// A cell's news this send.
+    /// A cell's news this send, as it is encoded for the clients that know every
+    /// entity that entered it (`known`: they need only which crossed, and how their
+    /// motion changed) or for the others (who get them in full, with their spawns).
+    /// `None` for the known form if something new to the world entered.
+    pub(crate) fn part(&self, cell: u32, known: bool) -> Option<CellPart<'_>> {
+        let at = cell as usize;
+        let news = &self.news[at];
+        let part = news.part();
+        if !known {
+            return Some(CellPart {
+                moved: (&news.moved, &[]),
+                crossed: &[],
+                ..part
+            });
+        }
+        if self.came_from[at].contains(&NOWHERE) {
+            return None;
+        }
+        Some(CellPart {
+            moved: (&news.moved, &self.cross_moved[at]),
+            entered: &[],
+            spawns: &[],
+            ..part
+        })
+    }
+
+    /// A cell's news this send (for the clients that know nothing of what entered).
     pub(crate) fn news(&self, cell: u32) -> &CellNews {
         &self.news[cell as usize]
     }
@@ -229,40 +267,59 @@ mod tests {
     #[test]
     fn an_entity_enters_its_first_cell_then_moves_in_it_then_crosses() {
         let mut cells = cells();
-        assert!(
-            cells.place(&at(1, 50, 50), None, true, || ball(1)),
-            "enters cell 0"
-        );
-        assert_eq!(cells.dirty(), &[0]);
+        cells.place(&at(1, 50, 50), None, true, || ball(1));
+        assert_eq!(cells.dirty(), &[0], "enters cell 0");
         assert_eq!(cells.news(0).entered.len(), 1);
         assert_eq!(cells.news(0).spawns, vec![ball(1)]);
         assert_eq!(cells.came_from(0), &[NOWHERE], "new to the world");
+        assert!(cells.part(0, true).is_none(), "nobody knows it yet");
         assert_eq!(cells.members(0), &[EntityId(1)]);
 
         // Reported in place: a correction from where clients extrapolate it.
         cells.start_send();
         let predicted = at(1, 57, 49);
-        assert!(!cells.place(&at(1, 60, 50), Some(&predicted), true, || ball(1)));
+        cells.place(&at(1, 60, 50), Some(&predicted), true, || ball(1));
         let correction = cells.news(0).moved[0];
         assert_eq!((correction.dx, correction.dy), (3, 1));
         assert_eq!(correction.applied_to(&predicted), at(1, 60, 50));
         assert!(cells.came_from(0).is_empty());
         cells.start_send();
-        assert!(!cells.place(&at(1, 70, 50), Some(&predicted), false, || ball(1)));
+        cells.place(&at(1, 70, 50), Some(&predicted), false, || ball(1));
         assert!(cells.dirty().is_empty(), "unreported in place: no news");
 
-        // Crossing: positions relative to the new cell's corner, coming from cell 0.
-        assert!(
-            cells.place(&at(1, 150, 50), Some(&predicted), false, || ball(1)),
-            "crosses"
-        );
+        // Crossing unreported: clients keep their extrapolation. Those that did not
+        // know it get that, from the new cell's corner, with its spawn; those that
+        // did are told only that it crossed.
+        let believed = at(1, 98, 50);
+        cells.place(&at(1, 101, 50), Some(&believed), false, || ball(1));
         assert_eq!(cells.news(0).left, vec![EntityId(1)]);
         let arrival = cells.news(1).entered[0];
-        assert_eq!((arrival.x, arrival.y), (50, 50));
-        assert_eq!(arrival.state(cells.grid.origin(1)), at(1, 150, 50));
+        assert_eq!((arrival.x, arrival.y), (-2, 50));
+        assert_eq!(arrival.state(cells.grid.origin(1)), believed);
         assert_eq!(cells.came_from(1), &[0]);
+        let known = cells.part(1, true).expect("it came from a cell");
+        assert_eq!(known.crossed, &[EntityId(1)]);
+        assert!(known.entered.is_empty() && known.spawns.is_empty());
+        assert!(known.moved.0.is_empty() && known.moved.1.is_empty());
+        let unknown = cells.part(1, false).expect("always");
+        assert!(unknown.crossed.is_empty());
+        assert_eq!((unknown.entered.len(), unknown.spawns.len()), (1, 1));
         assert!(cells.members(0).is_empty());
         assert_eq!(cells.cell_of(EntityId(1)), Some(1));
+
+        // Crossing back and turning on the way: a correction for those that know it.
+        cells.start_send();
+        let turned = EntityState {
+            vx: -4,
+            ..at(1, 95, 50)
+        };
+        cells.place(&turned, Some(&at(1, 104, 50)), true, || ball(1));
+        let known = cells.part(0, true).expect("it came from a cell");
+        assert_eq!(known.crossed, &[EntityId(1)]);
+        assert_eq!(known.moved.1[0].applied_to(&at(1, 104, 50)), turned);
+        let unknown = cells.part(0, false).expect("always");
+        assert_eq!(unknown.entered[0].state(cells.grid.origin(0)), turned);
+        assert!(unknown.moved.1.is_empty());
 
         cells.start_send();
         cells.place_event(&GameEvent::Still { id: EntityId(1) });
@@ -272,15 +329,15 @@ mod tests {
         });
         cells.place_event(&GameEvent::PlayerLeft { id: EntityId(1) });
         cells.remove(EntityId(1));
-        assert_eq!(cells.news(1).stopped, vec![EntityId(1)]);
+        assert_eq!(cells.news(0).stopped, vec![EntityId(1)]);
         assert_eq!(
-            cells.news(1).collided,
+            cells.news(0).collided,
             vec![Contact {
                 a: EntityId(1),
                 b: EntityId(4)
             }]
         );
-        assert_eq!(cells.news(1).left, vec![EntityId(1)]);
+        assert_eq!(cells.news(0).left, vec![EntityId(1)]);
         assert_eq!(
             cells.world.events,
             vec![GameEvent::PlayerLeft { id: EntityId(1) }]

@@ -91,7 +91,7 @@ pub(crate) fn build_delta(
 
     for ((id, position, velocity, body, player, steering, score), mut replica) in &mut entities {
         let now = wire_state(id.0, position, velocity, rules.tick_hz);
-        let mut report = match replica.sent {
+        let report = match replica.sent {
             None => {
                 delta.spawned.push(spawn_of(id.0, body, player));
                 true
@@ -102,9 +102,7 @@ pub(crate) fn build_delta(
             let predicted = replica
                 .sent
                 .map(|(base, at)| extrapolate(&base, clock.tick.since(at)));
-            // A crossing is reported to everyone, so that clients seeing the old cell
-            // and clients seeing only the new one agree on its motion from now on.
-            report |= cells.place(&now, predicted.as_ref(), report, || {
+            cells.place(&now, predicted.as_ref(), report, || {
                 spawn_of(id.0, body, player)
             });
         }

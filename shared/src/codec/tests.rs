@@ -327,8 +327,8 @@ fn a_hello_without_a_reconnect_token_still_decodes() {
 mod view {
     use super::super::*;
     use crate::protocol::{
-        Arrival, CellNews, Contact, Correction, EntityId, EntityKind, GameEvent, Score, Spawn,
-        ViewDelta, WorldNews,
+        Arrival, CellNews, CellPart, Contact, Correction, EntityId, EntityKind, GameEvent, Score,
+        Spawn, ViewDelta, WorldNews,
     };
 
     /// A cell's news, with lists empty or not depending on `cell`: the trailing empty
@@ -359,6 +359,7 @@ mod view {
             .filter(|_| some(2))
             .collect(),
             left: [EntityId(99)].into_iter().filter(|_| some(3)).collect(),
+            crossed: [EntityId(98)].into_iter().filter(|_| some(8)).collect(),
             collided: [Contact {
                 a: id,
                 b: EntityId(900),
@@ -407,19 +408,19 @@ mod view {
             encode_view_part(&news, &mut bytes).expect("encodes");
             let back: CellNews = rmp_serde::from_slice(&bytes).expect("decodes");
             assert_eq!(back, news, "cell {cell}");
-            // Without spawns: the same news with none.
-            bytes.clear();
-            encode_view_part(&news.without_spawns(), &mut bytes).expect("encodes");
-            let back: CellNews = rmp_serde::from_slice(&bytes).expect("decodes");
-            let expected = CellNews {
-                spawns: Vec::new(),
-                ..news.clone()
+            // A part whose `moved` comes in two pieces encodes as the news they make.
+            let (first, second) = news.moved.split_at(news.moved.len() / 2);
+            let part = CellPart {
+                moved: (first, second),
+                ..news.part()
             };
-            assert_eq!(back, expected, "cell {cell} without spawns");
+            let mut pieces = Vec::new();
+            encode_view_part(&part, &mut pieces).expect("encodes");
+            assert_eq!(pieces, bytes, "cell {cell} from pieces");
         }
         // JSON (the golden samples, the browser's tests) has every field.
         let json = serde_json::to_value(CellNews::default()).expect("json");
-        assert_eq!(json.as_object().map(|o| o.len()), Some(8));
+        assert_eq!(json.as_object().map(|o| o.len()), Some(9));
     }
 
     #[test]

@@ -53,8 +53,8 @@ pub enum Look {
 ///
 /// Applying it: if `fresh`, forget every entity; forget the entities of `left_cells`;
 /// then apply each cell's news (an entity in `entered` takes its fixed facts from the
-/// cell's `spawns`, or keeps those it had; one in `moved` is corrected from its
-/// extrapolation to this tick), and finally forget each entity some cell's `left`
+/// cell's `spawns`; one in `crossed` is now in this cell; one in `moved` is corrected
+/// from its extrapolation to this tick), and finally forget each entity some cell's `left`
 /// named unless another cell of this message has it in `entered` (it crossed between
 /// two cells the client sees). So the client keeps, for each entity, the cell whose
 /// news last named it.
@@ -81,7 +81,9 @@ pub struct ViewDelta {
     pub world: WorldNews,
 }
 
-/// One cell's news since the last send, the same bytes for every client that sees it.
+/// One cell's news since the last send, the same bytes for every client that sees it
+/// (or, where something entered it, for every client that saw where it came from, and
+/// every one that did not).
 ///
 /// On the wire its lists come in the order of how often they have something (most
 /// cells only have `moved`), and the empty ones at the end are left out: a cell where
@@ -95,13 +97,17 @@ pub struct CellNews {
     /// as its offset from where dead reckoning puts it.
     #[serde(default)]
     pub moved: Vec<Correction>,
-    /// Entities that are in this cell and were not (they moved in, or appeared), with
-    /// their full motion; every entity in it when the cell is sent in full.
-    #[serde(default)]
-    pub entered: Vec<Arrival>,
     /// Entities that were in this cell and are not any more (moved out, or gone).
     #[serde(default)]
     pub left: Vec<EntityId>,
+    /// Entities that came into this cell from cells the client sees, and so knows:
+    /// only their cell changed (a change of motion is in `moved`).
+    #[serde(default)]
+    pub crossed: Vec<EntityId>,
+    /// Entities that came into this cell, with their motion, for a client that may not
+    /// know them; every entity in it when the cell is sent in full.
+    #[serde(default)]
+    pub entered: Vec<Arrival>,
     /// Contacts that began in this cell (each placed at its lower id's cell).
     #[serde(default)]
     pub collided: Vec<Contact>,
@@ -112,9 +118,7 @@ pub struct CellNews {
     /// the cell is sent in full).
     #[serde(default)]
     pub scores: Vec<Score>,
-    /// The fixed facts of the entities in `entered`, unless the client already knows
-    /// every one of them (they all crossed from cells it saw): always there when the
-    /// cell is sent in full, or when one of them is new to the world or to this client.
+    /// The fixed facts of the entities in `entered`.
     #[serde(default)]
     pub spawns: Vec<Spawn>,
 }
@@ -123,8 +127,9 @@ impl CellNews {
     /// Whether there is nothing to tell.
     pub fn is_empty(&self) -> bool {
         self.moved.is_empty()
-            && self.entered.is_empty()
             && self.left.is_empty()
+            && self.crossed.is_empty()
+            && self.entered.is_empty()
             && self.collided.is_empty()
             && self.stopped.is_empty()
             && self.scores.is_empty()
@@ -134,8 +139,9 @@ impl CellNews {
     /// Empties every list, keeping their memory.
     pub fn clear(&mut self) {
         self.moved.clear();
-        self.entered.clear();
         self.left.clear();
+        self.crossed.clear();
+        self.entered.clear();
         self.collided.clear();
         self.stopped.clear();
         self.scores.clear();
@@ -152,26 +158,72 @@ impl CellNews {
         contacts.chain(stops)
     }
 
-    /// The same news without `spawns`, for the clients that know every entity in
-    /// `entered` (see [`crate::codec::encode_view_part`]).
-    pub fn without_spawns(&self) -> WithoutSpawns<'_> {
-        WithoutSpawns(self)
+    /// Its lists, as they are encoded.
+    pub fn part(&self) -> CellPart<'_> {
+        CellPart {
+            cell: self.cell,
+            moved: (&self.moved, &[]),
+            left: &self.left,
+            crossed: &self.crossed,
+            entered: &self.entered,
+            collided: &self.collided,
+            stopped: &self.stopped,
+            scores: &self.scores,
+            spawns: &self.spawns,
+        }
     }
+}
 
-    fn serialize_fields<S: serde::Serializer>(
-        &self,
-        spawns: bool,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
+impl Serialize for CellNews {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.part().serialize(serializer)
+    }
+}
+
+/// A cell's news as the server encodes it, from lists it keeps apart: `moved` in two
+/// pieces (what moved in place, and what crossed in and turned), so that the part for
+/// the clients that know what crossed and the part for the others are encoded from the
+/// same lists without copying them. Encodes exactly as the [`CellNews`] it makes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CellPart<'a> {
+    /// The cell's index.
+    pub cell: u32,
+    /// `moved`, in two pieces.
+    pub moved: (&'a [Correction], &'a [Correction]),
+    /// `left`.
+    pub left: &'a [EntityId],
+    /// `crossed`.
+    pub crossed: &'a [EntityId],
+    /// `entered`.
+    pub entered: &'a [Arrival],
+    /// `collided`.
+    pub collided: &'a [Contact],
+    /// `stopped`.
+    pub stopped: &'a [EntityId],
+    /// `scores`.
+    pub scores: &'a [Score],
+    /// `spawns`.
+    pub spawns: &'a [Spawn],
+}
+
+impl Serialize for CellPart<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
+        struct Chain<'a>(&'a [Correction], &'a [Correction]);
+        impl Serialize for Chain<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.iter().chain(self.1))
+            }
+        }
         let lists = [
-            !self.moved.is_empty(),
-            !self.entered.is_empty(),
+            !(self.moved.0.is_empty() && self.moved.1.is_empty()),
             !self.left.is_empty(),
+            !self.crossed.is_empty(),
+            !self.entered.is_empty(),
             !self.collided.is_empty(),
             !self.stopped.is_empty(),
             !self.scores.is_empty(),
-            spawns && !self.spawns.is_empty(),
+            !self.spawns.is_empty(),
         ];
         // A binary form stops after the last list with something in it.
         let fields = if serializer.is_human_readable() {
@@ -184,52 +236,42 @@ impl CellNews {
         };
         let mut out = serializer.serialize_struct("CellNews", fields + 1)?;
         out.serialize_field("cell", &self.cell)?;
-        let none: &[Spawn] = &[];
-        let spawns = if spawns { &self.spawns[..] } else { none };
-        if fields > 0 {
-            out.serialize_field("moved", &self.moved)?;
+        let mut field = 0;
+        let mut next = |name: &'static str| {
+            field += 1;
+            (field <= fields).then_some(name)
+        };
+        if let Some(name) = next("moved") {
+            out.serialize_field(name, &Chain(self.moved.0, self.moved.1))?;
         }
-        if fields > 1 {
-            out.serialize_field("entered", &self.entered)?;
+        if let Some(name) = next("left") {
+            out.serialize_field(name, self.left)?;
         }
-        if fields > 2 {
-            out.serialize_field("left", &self.left)?;
+        if let Some(name) = next("crossed") {
+            out.serialize_field(name, self.crossed)?;
         }
-        if fields > 3 {
-            out.serialize_field("collided", &self.collided)?;
+        if let Some(name) = next("entered") {
+            out.serialize_field(name, self.entered)?;
         }
-        if fields > 4 {
-            out.serialize_field("stopped", &self.stopped)?;
+        if let Some(name) = next("collided") {
+            out.serialize_field(name, self.collided)?;
         }
-        if fields > 5 {
-            out.serialize_field("scores", &self.scores)?;
+        if let Some(name) = next("stopped") {
+            out.serialize_field(name, self.stopped)?;
         }
-        if fields > 6 {
-            out.serialize_field("spawns", spawns)?;
+        if let Some(name) = next("scores") {
+            out.serialize_field(name, self.scores)?;
+        }
+        if let Some(name) = next("spawns") {
+            out.serialize_field(name, self.spawns)?;
         }
         out.end()
     }
 }
 
-impl Serialize for CellNews {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.serialize_fields(true, serializer)
-    }
-}
-
-/// A cell's news as its part for the clients that need no `spawns`.
-#[derive(Debug, Clone, Copy)]
-pub struct WithoutSpawns<'a>(&'a CellNews);
-
-impl Serialize for WithoutSpawns<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize_fields(false, serializer)
-    }
-}
-
 /// An entity's motion as a cell tells it: where it is, relative to the cell's
 /// top-left corner (small numbers, whatever the size of the world), and its velocity.
-/// Its fixed facts are in the cell's `spawns`, or already known to the client.
+/// Its fixed facts are in the cell's `spawns`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Arrival {
