@@ -166,7 +166,6 @@ const trailing = <T>(inner: Decoder<T>): Decoder<T[]> =>
     optional: true,
   });
 const cellNews = struct<CellNews>({
-  cell: int,
   moved: trailing(struct<Correction>({ id: int, dx: int, dy: int, vx: int, vy: int })),
   left: trailing(int),
   crossed: trailing(int),
@@ -181,8 +180,8 @@ const viewDelta = struct<ViewDelta>({
   fresh: bool,
   acks: list(ack),
   scores: list(score),
-  left_cells: list(int),
-  cells: list(cellNews),
+  centre: nullable(int),
+  cells: list(nullable(cellNews)),
   world: struct<WorldNews>({ events: list(gameEvent) }),
 });
 const serverMessage = variants<ServerMessage>({

@@ -35,6 +35,9 @@ const HISTORY_TICKS = 45;
 const MAX_EXTRAPOLATION_TICKS = 3;
 
 
+/** The centre of a view of every cell (a spectator that asked to see everything). */
+export const EVERY_CELL = 4294967295;
+
 /** Where a client that got `base` `ticks` ago places the entity: integer quanta. */
 export function extrapolate(base: EntityState, ticks: number): EntityState {
   return { ...base, x: base.x + base.vx * ticks, y: base.y + base.vy * ticks };
@@ -129,38 +132,42 @@ export class World {
       for (const id of [...this.spawns.keys()]) this.forget(id);
       this.cellsSeen.clear();
     }
-    if (view.left_cells.length > 0) {
-      const left = new Set(view.left_cells);
-      for (const [id, cell] of this.cellOf) if (left.has(cell)) this.forget(id);
-      for (const cell of left) this.cellsSeen.delete(cell);
+    if (view.centre !== null) {
+      // The view moved: the cells around its new centre, and what was outside goes.
+      const now = this.seenFrom(view.centre);
+      const kept = new Set(now);
+      for (const [id, cell] of this.cellOf) if (!kept.has(cell)) this.forget(id);
+      this.cellsSeen.clear();
+      for (const cell of now) this.cellsSeen.add(cell);
     }
+    const seen = [...this.cellsSeen];
     const events: GameEvent[] = [];
-    for (const news of view.cells) {
-      this.cellsSeen.add(news.cell);
-      const origin = this.cellOrigin(news.cell);
-      const spawns = new Map(news.spawns.map((spawn) => [spawn.id, spawn]));
-      for (const id of news.crossed) if (this.spawns.has(id)) this.cellOf.set(id, news.cell);
-      for (const a of news.entered) {
+    const news = view.cells.flatMap((n, i) => (n !== null && seen[i] !== undefined ? [{ cell: seen[i]!, n }] : []));
+    for (const { cell, n } of news) {
+      const origin = this.cellOrigin(cell);
+      const spawns = new Map(n.spawns.map((spawn) => [spawn.id, spawn]));
+      for (const id of n.crossed) if (this.spawns.has(id)) this.cellOf.set(id, cell);
+      for (const a of n.entered) {
         const spawn = spawns.get(a.id) ?? this.spawns.get(a.id);
         if (spawn === undefined) continue;
         this.spawns.set(a.id, spawn);
         this.reports.delete(a.id);
         this.report({ id: a.id, x: origin.x + a.x, y: origin.y + a.y, vx: a.vx, vy: a.vy });
-        this.cellOf.set(a.id, news.cell);
+        this.cellOf.set(a.id, cell);
       }
-      for (const c of news.moved) {
+      for (const c of n.moved) {
         const last = this.stateAt(c.id, this.tick);
         if (last === undefined) continue;
         this.report({ id: c.id, x: last.x + c.dx, y: last.y + c.dy, vx: c.vx, vy: c.vy });
-        this.cellOf.set(c.id, news.cell);
+        this.cellOf.set(c.id, cell);
       }
-      this.noteScores(news.scores);
-      for (const { a, b } of news.collided) events.push({ Collided: { a, b } });
-      for (const id of news.stopped) events.push({ Still: { id } });
+      this.noteScores(n.scores);
+      for (const { a, b } of n.collided) events.push({ Collided: { a, b } });
+      for (const id of n.stopped) events.push({ Still: { id } });
     }
-    for (const news of view.cells) {
+    for (const { cell, n } of news) {
       // Gone from this cell; kept only if it entered another one in view.
-      for (const id of news.left) if (this.cellOf.get(id) === news.cell) this.forget(id);
+      for (const id of n.left) if (this.cellOf.get(id) === cell) this.forget(id);
     }
     for (const ack of view.acks) this.acks.set(ack.id, ack.seq);
     this.noteScores(view.scores);
@@ -174,6 +181,26 @@ export class World {
     events.push(...view.world.events);
     this.noteEvents(events);
     return events;
+  }
+
+  /**
+   * The cells of a view centred on `centre`, ascending: the block within
+   * `ceil(view_radius / cell_size)` columns and rows of it, or every cell for
+   * `EVERY_CELL` (as `arena_shared::cells::CellGrid::seen_from`).
+   */
+  seenFrom(centre: number): number[] {
+    const size = this.view?.cell_size ?? 0;
+    if (size <= 0 || this.view === null) return [];
+    const cols = Math.ceil(this.arena.width / size);
+    const rows = Math.ceil(this.arena.height / size);
+    const reach = Math.ceil(this.view.view_radius / size);
+    const [col, row] = [centre % cols, Math.floor(centre / cols)];
+    const everything = centre === EVERY_CELL;
+    const [c0, c1] = everything ? [0, cols - 1] : [Math.max(0, col - reach), Math.min(cols - 1, col + reach)];
+    const [r0, r1] = everything ? [0, rows - 1] : [Math.max(0, row - reach), Math.min(rows - 1, row + reach)];
+    const out: number[] = [];
+    for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) out.push(r * cols + c);
+    return out;
   }
 
   /** The top-left corner of a cell (quanta): what positions in its news count from. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import type { Delta } from "../src/protocol";
-import { World, extrapolate } from "../src/world";
+import { EVERY_CELL, World, extrapolate } from "../src/world";
 
 const arena = { width: 12800, height: 7200, round_ticks: 2700, intermission_ticks: 150, player_speed: 1600 };
 const empty = (tick: number): Delta => ({ tick, spawned: [], moved: [], removed: [], acks: [], scores: [], events: [] });
@@ -91,14 +91,17 @@ test("a leave still knows the name, a gain is counted, a lost player is away unt
 });
 
 test("a view of a big world keeps what is in its cells, across crossings and view changes", () => {
+  // 4 x 3 cells of 3200 quanta; a view reaches one cell each way.
   const view = { cell_size: 3200, view_radius: 3200, see_all: false };
   const w = new World(arena, 30, 3, view);
   w.reset({ tick: 9, spawns: [], states: [], acks: [], scores: [], round: { number: 1, phase: "Playing", ends_at: 2700 }, away: [] });
+  assert.deepEqual(w.seenFrom(0), [0, 1, 4, 5]);
+  assert.deepEqual(w.seenFrom(6), [1, 2, 3, 5, 6, 7, 9, 10, 11]);
+  assert.equal(w.seenFrom(EVERY_CELL).length, 12);
   const ball = (id: number) => ({ id, kind: "Ball" as const, radius: 120, name: "" });
   // Positions in a cell count from its top-left corner (cell 1 starts at x 3200).
   const at = (id: number, x: number) => ({ id, x, y: 100, vx: 1, vy: 0 });
-  const cell = (c: number, more: object) => ({
-    cell: c,
+  const news = (more: object) => ({
     moved: [],
     left: [],
     crossed: [],
@@ -109,19 +112,18 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
     spawns: [],
     ...more,
   });
-  const none = { acks: [], scores: [], left_cells: [], world: { events: [] } };
-  // Fresh: cells 0 and 1, a ball in each.
+  const none = { acks: [], scores: [], centre: null, world: { events: [] } };
+  // Fresh, centred on cell 0: cells 0, 1, 4 and 5 in view, a ball in each of the first two.
   const fresh = w.applyView({
     ...none,
     tick: 12,
     fresh: true,
+    centre: 0,
     acks: [{ id: 7, seq: 4 }],
-    cells: [
-      cell(0, { entered: [at(1, 3198)], spawns: [ball(1)] }),
-      cell(1, { entered: [at(2, 100)], spawns: [ball(2)] }),
-    ],
+    cells: [news({ entered: [at(1, 3198)], spawns: [ball(1)] }), news({ entered: [at(2, 100)], spawns: [ball(2)] }), null, null],
   });
   assert.notEqual(fresh, null);
+  assert.deepEqual([...w.cellsSeen], [0, 1, 4, 5]);
   assert.deepEqual([...w.spawns.keys()].sort(), [1, 2]);
   assert.equal(w.stateAt(2, 12)!.x, 3300);
   assert.equal(w.acks.get(7), 4);
@@ -131,7 +133,7 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
     ...none,
     tick: 15,
     fresh: false,
-    cells: [cell(0, { left: [1] }), cell(1, { crossed: [1], left: [2], collided: [{ a: 1, b: 2 }] })],
+    cells: [news({ left: [1] }), news({ crossed: [1], left: [2], collided: [{ a: 1, b: 2 }] }), null, null],
   });
   assert.deepEqual(events, [{ Collided: { a: 1, b: 2 } }]);
   assert.deepEqual([...w.spawns.keys()], [1]);
@@ -143,11 +145,12 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
     ...none,
     tick: 18,
     fresh: false,
-    cells: [cell(1, { moved: [{ id: 1, dx: 2, dy: -1, vx: 0, vy: 5 }], stopped: [1] })],
+    cells: [null, news({ moved: [{ id: 1, dx: 2, dy: -1, vx: 0, vy: 5 }], stopped: [1] }), null, null],
   });
   assert.deepEqual(w.stateAt(1, 18), { id: 1, x: 3206, y: 99, vx: 0, vy: 5 });
-  // Cell 1 leaves view: its entities go.
-  w.applyView({ ...none, tick: 21, fresh: false, left_cells: [1], cells: [] });
+  // The view moves to cell 3: cells 0 and 1 leave it, and their entities go.
+  w.applyView({ ...none, tick: 21, fresh: false, centre: 3, cells: [null, null, null, null] });
+  assert.deepEqual([...w.cellsSeen], [2, 3, 6, 7]);
   assert.equal(w.spawns.size, 0);
   assert.equal(w.applyView({ ...none, tick: 23, fresh: false, cells: [] }), null, "a gap waits for a fresh view");
 });

@@ -241,7 +241,6 @@ impl Simulation {
     /// cell's events this send.
     pub fn write_cell(&mut self, cell: u32, out: &mut CellNews) {
         out.clear();
-        out.cell = cell;
         let Some(cells) = self.world.get_resource::<Cells>() else {
             return;
         };

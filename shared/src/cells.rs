@@ -4,6 +4,9 @@
 
 use crate::protocol::{ArenaInfo, ViewInfo};
 
+/// The centre of a view of every cell (a spectator that asked to see everything).
+pub const EVERY_CELL: u32 = u32::MAX;
+
 /// A world's cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CellGrid {
@@ -88,6 +91,16 @@ impl CellGrid {
         }
     }
 
+    /// Writes into `out` (cleared first), in ascending order, the cells of a view
+    /// centred on `centre`: [`CellGrid::around`] it, or every cell for [`EVERY_CELL`].
+    pub fn seen_from(&self, centre: u32, out: &mut Vec<u32>) {
+        if centre == EVERY_CELL {
+            self.all(out);
+        } else {
+            self.around(centre, out);
+        }
+    }
+
     /// Writes every cell into `out` (cleared first), in ascending order.
     pub fn all(&self, out: &mut Vec<u32>) {
         out.clear();
@@ -141,6 +154,11 @@ mod tests {
         grid.around(24, &mut seen);
         assert_eq!(seen.len(), 25, "a 5 × 5 block in the middle");
         assert!(seen.windows(2).all(|w| w[0] < w[1]), "ascending");
+        let mut from = Vec::new();
+        grid.seen_from(24, &mut from);
+        assert_eq!(from, seen, "a view centred on a cell");
+        grid.seen_from(EVERY_CELL, &mut from);
+        assert_eq!(from, (0..50).collect::<Vec<u32>>(), "a view of every cell");
     }
 
     #[test]

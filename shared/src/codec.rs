@@ -79,6 +79,9 @@ pub fn encode_view_part<T: ViewPart, W: Write + ?Sized>(
     encode(part, out)
 }
 
+/// A cell of a view without news, as encoded: MessagePack's nil.
+pub const NO_NEWS: u8 = 0xc0;
+
 /// The parts a [`crate::protocol::ViewDelta`] is gathered from.
 pub trait ViewPart: Serialize {}
 impl ViewPart for CellNews {}
@@ -86,17 +89,17 @@ impl ViewPart for crate::protocol::CellPart<'_> {}
 impl ViewPart for WorldNews {}
 
 /// Writes into `out` the start of a `ServerMessage::View`: everything up to its cells.
-/// Followed by `cells` encoded [`CellNews`] and then the encoded [`WorldNews`] (each
-/// from [`encode_view_part`]), the bytes are exactly the MessagePack of the whole
-/// message: so a server encodes each part once and gathers a client's message from
-/// its own head and the shared parts, copying none of them.
+/// Followed by `cells` cells, each an encoded [`CellNews`] or [`NO_NEWS`], and then the
+/// encoded [`WorldNews`] (each from [`encode_view_part`]), the bytes are exactly the
+/// MessagePack of the whole message: so a server encodes each part once and gathers a
+/// client's message from its own head and the shared parts, copying none of them.
 pub fn write_view_head(
     out: &mut Vec<u8>,
     tick: Tick,
     fresh: bool,
     acks: &[Ack],
     scores: &[Score],
-    left_cells: &[u32],
+    centre: Option<u32>,
     cells: usize,
 ) -> Result<(), EncodeError> {
     use rmp::encode::{write_array_len, write_map_len, write_str};
@@ -110,7 +113,7 @@ pub fn write_view_head(
     encode(&fresh, out)?;
     encode(acks, out)?;
     encode(scores, out)?;
-    encode(left_cells, out)?;
+    encode(&centre, out)?;
     let cells = u32::try_from(cells).unwrap_or(u32::MAX);
     write_array_len(out, cells).map_err(failed)?;
     Ok(())

@@ -57,8 +57,9 @@ pub struct Mirror {
     /// taken as 1.
     step: u32,
     entities: HashMap<EntityId, Tracked>,
-    /// The cells of a session with interest management.
+    /// The cells of a session with interest management, and those in view.
     cells: Option<CellGrid>,
+    seen: Vec<u32>,
     acks: HashMap<EntityId, u32>,
     scores: HashMap<EntityId, u32>,
     round: RoundState,
@@ -170,13 +171,17 @@ impl Mirror {
         self.tick = view.tick;
         if view.fresh {
             self.entities.clear();
+            self.seen.clear();
         }
-        if !view.left_cells.is_empty() {
+        if let (Some(centre), Some(grid)) = (view.centre, self.cells) {
+            grid.seen_from(centre, &mut self.seen);
+            let seen = &self.seen;
             self.entities
-                .retain(|_, tracked| !view.left_cells.contains(&tracked.cell));
+                .retain(|_, tracked| seen.binary_search(&tracked.cell).is_ok());
         }
-        for news in &view.cells {
-            let origin = self.cells.map_or((0, 0), |grid| grid.origin(news.cell));
+        let cells = self.seen.iter().zip(&view.cells);
+        for (&cell, news) in cells.clone().filter_map(|(c, n)| Some((c, n.as_ref()?))) {
+            let origin = self.cells.map_or((0, 0), |grid| grid.origin(cell));
             for arrival in &news.entered {
                 let spawn = match news.spawns.iter().find(|s| s.id == arrival.id) {
                     Some(spawn) => spawn.clone(),
@@ -191,13 +196,13 @@ impl Mirror {
                         spawn,
                         base: arrival.state(origin),
                         at: view.tick,
-                        cell: news.cell,
+                        cell,
                     },
                 );
             }
             for id in &news.crossed {
                 if let Some(tracked) = self.entities.get_mut(id) {
-                    tracked.cell = news.cell;
+                    tracked.cell = cell;
                 }
             }
             for correction in &news.moved {
@@ -205,17 +210,17 @@ impl Mirror {
                     let predicted = extrapolate(&tracked.base, view.tick.since(tracked.at));
                     tracked.base = correction.applied_to(&predicted);
                     tracked.at = view.tick;
-                    tracked.cell = news.cell;
+                    tracked.cell = cell;
                 }
             }
             for score in &news.scores {
                 self.scores.insert(score.id, score.points);
             }
         }
-        for news in &view.cells {
+        for (&cell, news) in cells.filter_map(|(c, n)| Some((c, n.as_ref()?))) {
             for id in &news.left {
                 // Gone from this cell; kept only if it entered another one in view.
-                if self.entities.get(id).is_some_and(|t| t.cell == news.cell) {
+                if self.entities.get(id).is_some_and(|t| t.cell == cell) {
                     self.entities.remove(id);
                 }
             }

@@ -69,7 +69,7 @@ struct ViewHead {
     fresh: bool,
     acks: Vec<Ack>,
     _scores: IgnoredAny,
-    _left_cells: IgnoredAny,
+    _centre: IgnoredAny,
     _cells: IgnoredAny,
     _world: IgnoredAny,
 }
@@ -268,7 +268,8 @@ mod tests {
             fresh: true,
             acks: delta.acks.clone(),
             scores: snapshot.scores.clone(),
-            left_cells: vec![3],
+            centre: Some(3),
+            cells: vec![None, Some(crate::protocol::CellNews::default())],
             ..crate::protocol::ViewDelta::default()
         };
         let fresh = ServerMessage::View(Box::new(view.clone()));

@@ -164,9 +164,9 @@ fn chat_lines() -> ServerMessage<'static> {
     })
 }
 
-/// The document's view sample: a player of a big world, the cell it is in (ball 1
-/// turned and hit the player, who scored; ball 7 came in from a cell out of view, so
-/// with its spawn) and a cell that left view.
+/// The document's view sample: a player of a big world that sees its 12 cells, with
+/// news in cell 5 (ball 1 turned and hit the player, who scored; ball 7 came in from a
+/// cell out of view, so in full with its spawn).
 fn view() -> ServerMessage<'static> {
     ServerMessage::View(Box::new(ViewDelta {
         tick: Tick(123),
@@ -179,43 +179,49 @@ fn view() -> ServerMessage<'static> {
             id: EntityId(13),
             points: 1,
         }],
-        left_cells: vec![39],
-        cells: vec![CellNews {
-            cell: 41,
-            moved: vec![Correction {
-                id: EntityId(1),
-                dx: -4,
-                dy: 2,
-                vx: -13,
-                vy: -30,
-            }],
-            entered: vec![Arrival {
-                id: EntityId(7),
-                x: 20,
-                y: 1300,
-                vx: 20,
-                vy: 0,
-            }],
-            left: vec![],
-            crossed: vec![],
-            collided: vec![Contact {
-                a: EntityId(1),
-                b: EntityId(13),
-            }],
-            stopped: vec![],
-            scores: vec![Score {
-                id: EntityId(13),
-                points: 1,
-            }],
-            spawns: vec![Spawn {
-                id: EntityId(7),
-                kind: EntityKind::Ball,
-                radius: 120,
-                name: String::new(),
-            }],
-        }],
+        centre: None,
+        cells: (0..12)
+            .map(|cell| (cell == 5).then(the_cell_with_news))
+            .collect(),
         world: WorldNews { events: vec![] },
     }))
+}
+
+/// Cell 5 of the view sample.
+fn the_cell_with_news() -> CellNews {
+    CellNews {
+        moved: vec![Correction {
+            id: EntityId(1),
+            dx: -4,
+            dy: 2,
+            vx: -13,
+            vy: -30,
+        }],
+        entered: vec![Arrival {
+            id: EntityId(7),
+            x: 20,
+            y: 1300,
+            vx: 20,
+            vy: 0,
+        }],
+        left: vec![],
+        crossed: vec![],
+        collided: vec![Contact {
+            a: EntityId(1),
+            b: EntityId(13),
+        }],
+        stopped: vec![],
+        scores: vec![Score {
+            id: EntityId(13),
+            points: 1,
+        }],
+        spawns: vec![Spawn {
+            id: EntityId(7),
+            kind: EntityKind::Ball,
+            radius: 120,
+            name: String::new(),
+        }],
+    }
 }
 
 /// A Welcome of a big world: interest management on, no entity in its snapshot.
@@ -498,16 +504,19 @@ fn golden_samples() -> Vec<serde_json::Value> {
         ("Welcome (big world)", big_welcome(&snapshot)),
         ("View", view()),
         (
-            "View (fresh, a cell left)",
+            "View (fresh, centred on cell 0)",
             ServerMessage::View(Box::new(ViewDelta {
                 tick: Tick(126),
                 fresh: true,
-                left_cells: vec![1, 2],
-                cells: vec![CellNews {
-                    cell: 2,
-                    left: vec![EntityId(9)],
-                    ..CellNews::default()
-                }],
+                centre: Some(0),
+                cells: vec![
+                    None,
+                    Some(CellNews {
+                        left: vec![EntityId(9)],
+                        ..CellNews::default()
+                    }),
+                    None,
+                ],
                 world: WorldNews {
                     events: vec![GameEvent::PlayerLeft { id: EntityId(9) }],
                 },

@@ -254,24 +254,22 @@ acks: Array<Ack>,
  */
 scores: Array<Score>, 
 /**
- * Cells no longer in view: forget the entities in them.
+ * The cell your view is centred on, when it changed (always in a fresh one);
+ * [`crate::cells::EVERY_CELL`] for a view of every cell.
  */
-left_cells: Array<number>, 
+centre: number | null, 
 /**
- * The news of each cell in view that had any: in full (every entity in it as
- * `entered`) for a cell that came into view, since the last message otherwise.
+ * The news of each cell in view, in ascending order of cell: in full (every
+ * entity in it `entered`) for a cell that came into view, since the last message
+ * otherwise, `None` where there is none.
  */
-cells: Array<CellNews>, 
+cells: Array<CellNews | null>, 
 /**
  * What everyone is told: scores, joins, leaves, rounds, connections.
  */
 world: WorldNews, };
 
 export type CellNews = { 
-/**
- * The cell's index.
- */
-cell: number, 
 /**
  * Entities of this cell whose motion a client could no longer extrapolate, each
  * as its offset from where dead reckoning puts it.

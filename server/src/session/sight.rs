@@ -9,7 +9,8 @@
 //! buffer, written with one vectored write: no part is copied per viewer.
 
 use arena_shared::cells::CellGrid;
-use arena_shared::codec::{encode_view_part, write_view_head};
+use arena_shared::cells::EVERY_CELL;
+use arena_shared::codec::{NO_NEWS, encode_view_part, write_view_head};
 use arena_shared::protocol::{Ack, CellNews, EntityId, Look, Score, Tick};
 
 use crate::frame::{MAX_HEADER, header_in_front};
@@ -17,6 +18,9 @@ use crate::sim::Simulation;
 
 /// No range: a cell without news this send.
 const NONE: (u32, u32) = (0, 0);
+
+/// The longest run of cells without news gathered as one slice.
+const NIL_RUN: u32 = 64;
 
 /// What a viewer watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +35,6 @@ enum Watch {
     Everything,
 }
 
-/// The centre of a view of every cell.
-const EVERYWHERE: u32 = u32::MAX;
-
 /// What one viewer sees.
 #[derive(Debug)]
 pub(super) struct Sight {
@@ -44,8 +45,8 @@ pub(super) struct Sight {
     seen: Vec<u32>,
     /// The cells that came into view since the last message sent, ascending.
     entering: Vec<u32>,
-    /// The cells that left view since the last message sent.
-    leaving: Vec<u32>,
+    /// The centre the client was last told.
+    told: Option<u32>,
     /// The next message starts from nothing.
     fresh: bool,
     /// The next message is a lagging client's way back to the present.
@@ -76,7 +77,7 @@ impl Sight {
             centre: None,
             seen: Vec::new(),
             entering: Vec::new(),
-            leaving: Vec::new(),
+            told: None,
             fresh: true,
             resync: false,
             acked: None,
@@ -106,7 +107,7 @@ impl Sight {
         self.centre = None;
         self.seen.clear();
         self.entering.clear();
-        self.leaving.clear();
+        self.told = None;
     }
 
     /// Brings the view up to this send: the centre cell, and when it moved, the cells
@@ -117,17 +118,13 @@ impl Sight {
         let centre = match self.watch {
             Watch::Player(id) | Watch::Follow(id) => sim.cell_of(id).or(self.centre),
             Watch::At(cell) => Some(cell),
-            Watch::Everything => Some(EVERYWHERE),
+            Watch::Everything => Some(EVERY_CELL),
         };
         if let Some(centre) = centre
             && (self.fresh || self.centre != Some(centre))
         {
             let mut now = std::mem::take(&mut self.spare);
-            if centre == EVERYWHERE {
-                grid.all(&mut now);
-            } else {
-                grid.around(centre, &mut now);
-            }
+            grid.seen_from(centre, &mut now);
             // Cells already entering but not sent yet stay entering.
             let was_entering = std::mem::take(&mut self.entering);
             for &cell in &now {
@@ -136,15 +133,6 @@ impl Sight {
                     || was_entering.binary_search(&cell).is_ok()
                 {
                     self.entering.push(cell);
-                }
-            }
-            if !self.fresh {
-                for &cell in &self.seen {
-                    if now.binary_search(&cell).is_err()
-                        && was_entering.binary_search(&cell).is_err()
-                    {
-                        self.leaving.push(cell);
-                    }
                 }
             }
             self.spare = std::mem::replace(&mut self.seen, now);
@@ -171,10 +159,13 @@ impl Sight {
         }
     }
 
-    /// Writes this viewer's head and picks its parts; returns the whole frame's
-    /// length, or `None` if the head could not be written.
+    /// Writes this viewer's head and picks its parts, one per cell in view (a run of
+    /// cells without news is one slice of nils); returns the whole frame's length, or
+    /// `None` if the head could not be written.
     pub(super) fn gather(&mut self, parts: &Parts, tick: Tick) -> Option<usize> {
         self.ranges.clear();
+        let nil = parts.nil_at.0;
+        let mut nils = 0;
         let mut entering = self.entering.iter().peekable();
         for &cell in &self.seen {
             let at = cell as usize;
@@ -185,19 +176,31 @@ impl Sight {
             } else {
                 parts.delta_at[at]
             };
+            if range == NONE {
+                nils += 1;
+                if nils < NIL_RUN {
+                    continue;
+                }
+            }
+            if nils > 0 {
+                self.ranges.push((nil, nil + nils));
+            }
             if range != NONE {
                 self.ranges.push(range);
             }
+            nils = 0;
         }
-        let cells = self.ranges.len();
+        if nils > 0 {
+            self.ranges.push((nil, nil + nils));
+        }
         self.ranges.push(parts.world_at);
+        let centre = self.centre.filter(|&c| self.fresh || self.told != Some(c));
         self.head.clear();
         self.head.resize(MAX_HEADER, 0);
         let (acks, scores) = (self.ack.as_slice(), self.score.as_slice());
         let head = &mut self.head;
-        if let Err(err) =
-            write_view_head(head, tick, self.fresh, acks, scores, &self.leaving, cells)
-        {
+        let cells = self.seen.len();
+        if let Err(err) = write_view_head(head, tick, self.fresh, acks, scores, centre, cells) {
             tracing::error!(%err, "a view's head failed to encode");
             return None;
         }
@@ -230,7 +233,7 @@ impl Sight {
         self.fresh = false;
         self.resync = false;
         self.entering.clear();
-        self.leaving.clear();
+        self.told = self.centre;
         if let Some(ack) = self.ack {
             self.acked = Some(ack.seq);
         }
@@ -259,6 +262,8 @@ pub(super) struct Parts {
     full_at: Vec<(u32, u32)>,
     /// The world's news.
     world_at: (u32, u32),
+    /// [`NIL_RUN`] cells without news.
+    nil_at: (u32, u32),
     /// Cells with a range set this send, to clear at the next.
     touched: Vec<u32>,
     /// Cells wanted in full this send, each once.
@@ -278,6 +283,7 @@ impl Parts {
             from_at: vec![NONE; grid.len()],
             full_at: vec![NONE; grid.len()],
             world_at: NONE,
+            nil_at: NONE,
             touched: Vec::new(),
             wanted: Vec::new(),
             scratch: CellNews::default(),
@@ -307,6 +313,8 @@ impl Parts {
         self.came_from.clear();
         self.wanted.clear();
         self.body.clear();
+        self.body.extend([NO_NEWS; NIL_RUN as usize]);
+        self.nil_at = (0, NIL_RUN);
     }
 
     fn want_in_full(&mut self, cell: u32) {

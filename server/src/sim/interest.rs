@@ -45,12 +45,7 @@ impl Cells {
     pub(crate) fn new(grid: CellGrid) -> Cells {
         Cells {
             grid,
-            news: (0..grid.len() as u32)
-                .map(|cell| CellNews {
-                    cell,
-                    ..CellNews::default()
-                })
-                .collect(),
+            news: vec![CellNews::default(); grid.len()],
             dirty: Vec::new(),
             came_from: vec![Vec::new(); grid.len()],
             cross_moved: vec![Vec::new(); grid.len()],

@@ -370,7 +370,7 @@ impl Client {
                 if self.mirror.apply_view(view).is_err() {
                     self.gaps += 1;
                 }
-                let events = view.cells.iter().flat_map(|c| c.events());
+                let events = view.cells.iter().flatten().flat_map(|c| c.events());
                 self.events.extend(
                     events
                         .chain(view.world.events.iter().cloned())

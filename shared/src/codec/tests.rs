@@ -337,7 +337,6 @@ mod view {
         let id = EntityId(cell + 7);
         let some = |k: u32| (cell / 40).is_multiple_of(k);
         CellNews {
-            cell,
             moved: vec![
                 Correction {
                     id,
@@ -387,17 +386,13 @@ mod view {
     #[test]
     fn a_cell_leaves_out_its_trailing_empty_lists() {
         let moved_only = CellNews {
-            cell: 200,
             moved: news(1).moved,
             ..CellNews::default()
         };
         let mut bytes = Vec::new();
         encode_view_part(&moved_only, &mut bytes).expect("encodes");
-        // [200, [[8, -3, 40, 2, -60]]]: two fields, not eight.
-        assert_eq!(
-            bytes,
-            [0x92, 0xcc, 200, 0x91, 0x95, 8, 0xfd, 40, 2, 0xd0, 0xc4]
-        );
+        // [[[8, -3, 40, 2, -60]]]: one field, not eight.
+        assert_eq!(bytes, [0x91, 0x91, 0x95, 8, 0xfd, 40, 2, 0xd0, 0xc4]);
         assert_eq!(
             rmp_serde::from_slice::<CellNews>(&bytes).ok(),
             Some(moved_only)
@@ -420,7 +415,7 @@ mod view {
         }
         // JSON (the golden samples, the browser's tests) has every field.
         let json = serde_json::to_value(CellNews::default()).expect("json");
-        assert_eq!(json.as_object().map(|o| o.len()), Some(9));
+        assert_eq!(json.as_object().map(|o| o.len()), Some(8));
     }
 
     #[test]
@@ -428,9 +423,12 @@ mod view {
         let world = WorldNews {
             events: vec![GameEvent::PlayerLeft { id: EntityId(4) }],
         };
-        // 0, 1 and 20 cells: the array header's short and 16-bit forms.
+        // 0, 1 and 20 cells (every third without news): the array header's short and
+        // 16-bit forms.
         for count in [0u32, 1, 20] {
-            let cells: Vec<CellNews> = (0..count).map(|c| news(c * 40)).collect();
+            let cells: Vec<Option<CellNews>> = (0..count)
+                .map(|c| (c % 3 != 2).then(|| news(c * 40)))
+                .collect();
             let view = ViewDelta {
                 tick: Tick(70_000),
                 fresh: count == 1,
@@ -442,7 +440,7 @@ mod view {
                     id: EntityId(1),
                     points: 3,
                 }],
-                left_cells: (0..count).collect(),
+                centre: (count > 0).then_some(count * 7),
                 cells: cells.clone(),
                 world: world.clone(),
             };
@@ -453,12 +451,15 @@ mod view {
                 view.fresh,
                 &view.acks,
                 &view.scores,
-                &view.left_cells,
+                view.centre,
                 cells.len(),
             )
             .expect("a head encodes");
             for part in &cells {
-                encode_view_part(part, &mut gathered).expect("a cell encodes");
+                match part {
+                    Some(news) => encode_view_part(news, &mut gathered).expect("a cell encodes"),
+                    None => gathered.push(NO_NEWS),
+                }
             }
             encode_view_part(&world, &mut gathered).expect("the world encodes");
 

@@ -51,13 +51,15 @@ pub enum Look {
 /// One send's news for a client that sees part of the world (sessions with interest
 /// management send this instead of [`super::Delta`]).
 ///
-/// Applying it: if `fresh`, forget every entity; forget the entities of `left_cells`;
-/// then apply each cell's news (an entity in `entered` takes its fixed facts from the
-/// cell's `spawns`; one in `crossed` is now in this cell; one in `moved` is corrected
-/// from its extrapolation to this tick), and finally forget each entity some cell's `left`
-/// named unless another cell of this message has it in `entered` (it crossed between
-/// two cells the client sees). So the client keeps, for each entity, the cell whose
-/// news last named it.
+/// Applying it: if `fresh`, forget every entity; if `centre` is given, the cells in view
+/// are now those around it (see [`crate::cells::CellGrid::seen_from`]): forget the
+/// entities of the cells that left view. Then apply each cell's news, `cells` being in
+/// the order of the cells in view (an entity in `entered` takes its fixed facts from
+/// the cell's `spawns`; one in `crossed` is now in this cell; one in `moved` is
+/// corrected from its extrapolation to this tick), and finally forget each entity some
+/// cell's `left` named unless another cell of this message has it in `entered` or
+/// `crossed` (it crossed between two cells the client sees). So the client keeps, for
+/// each entity, the cell whose news last named it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ViewDelta {
@@ -72,11 +74,13 @@ pub struct ViewDelta {
     /// Your own player's score, when it changed (always in a fresh one). Other players'
     /// scores come with the cells they are in.
     pub scores: Vec<Score>,
-    /// Cells no longer in view: forget the entities in them.
-    pub left_cells: Vec<u32>,
-    /// The news of each cell in view that had any: in full (every entity in it as
-    /// `entered`) for a cell that came into view, since the last message otherwise.
-    pub cells: Vec<CellNews>,
+    /// The cell your view is centred on, when it changed (always in a fresh one);
+    /// [`crate::cells::EVERY_CELL`] for a view of every cell.
+    pub centre: Option<u32>,
+    /// The news of each cell in view, in ascending order of cell: in full (every
+    /// entity in it `entered`) for a cell that came into view, since the last message
+    /// otherwise, `None` where there is none.
+    pub cells: Vec<Option<CellNews>>,
     /// What everyone is told: scores, joins, leaves, rounds, connections.
     pub world: WorldNews,
 }
@@ -85,14 +89,13 @@ pub struct ViewDelta {
 /// (or, where something entered it, for every client that saw where it came from, and
 /// every one that did not).
 ///
-/// On the wire its lists come in the order of how often they have something (most
-/// cells only have `moved`), and the empty ones at the end are left out: a cell where
-/// two bodies turned is `[cell, moved]`. Human-readable forms (JSON) have every field.
+/// It does not say which cell it is: its place in [`ViewDelta::cells`] does. On the
+/// wire its lists come in the order of how often they have something (most cells only
+/// have `moved`), and the empty ones at the end are left out: a cell where two bodies
+/// turned is `[moved]`. Human-readable forms (JSON) have every field.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CellNews {
-    /// The cell's index.
-    pub cell: u32,
     /// Entities of this cell whose motion a client could no longer extrapolate, each
     /// as its offset from where dead reckoning puts it.
     #[serde(default)]
@@ -161,7 +164,6 @@ impl CellNews {
     /// Its lists, as they are encoded.
     pub fn part(&self) -> CellPart<'_> {
         CellPart {
-            cell: self.cell,
             moved: (&self.moved, &[]),
             left: &self.left,
             crossed: &self.crossed,
@@ -186,8 +188,6 @@ impl Serialize for CellNews {
 /// same lists without copying them. Encodes exactly as the [`CellNews`] it makes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CellPart<'a> {
-    /// The cell's index.
-    pub cell: u32,
     /// `moved`, in two pieces.
     pub moved: (&'a [Correction], &'a [Correction]),
     /// `left`.
@@ -234,8 +234,7 @@ impl Serialize for CellPart<'_> {
                 .rposition(|&some| some)
                 .map_or(0, |last| last + 1)
         };
-        let mut out = serializer.serialize_struct("CellNews", fields + 1)?;
-        out.serialize_field("cell", &self.cell)?;
+        let mut out = serializer.serialize_struct("CellNews", fields)?;
         let mut field = 0;
         let mut next = |name: &'static str| {
             field += 1;
