@@ -326,6 +326,9 @@ impl Session {
             return report;
         };
         parts.start();
+        let encoding = std::time::Instant::now();
+        parts.encode_news(&self.sim);
+        report.encode = encoding.elapsed();
         // Every viewer's view brought up to date at once (each reads the simulation
         // only); then the cells coming into someone's view are asked for in full.
         let (sim, grid) = (&self.sim, *parts.grid());
@@ -356,8 +359,8 @@ impl Session {
             }
         }
         let encoding = std::time::Instant::now();
-        parts.encode(&mut self.sim);
-        report.encode = encoding.elapsed();
+        parts.encode_wanted(&mut self.sim);
+        report.encode += encoding.elapsed();
         let tick = self.sim.tick();
         let parts = &*parts;
         let send = |member: &mut Member, answering: bool| {

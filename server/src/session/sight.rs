@@ -1,15 +1,15 @@
 //! Interest management's side of a session: which cells each viewer sees, and each
 //! send's message for it gathered from the parts encoded once.
 //!
-//! Each send, [`Parts`] encodes every cell that has news once, the world's news once,
-//! and, once each, the cells some viewer starts seeing (in full). A viewer's [`Sight`]
-//! knows the cells it sees; only when its centre cell changes does it work out which
-//! cells came into view and which left. Its message is then its own head (frame
-//! header, tick, its acknowledgement, the cells that left) and ranges of the parts'
-//! buffer, written with one vectored write: no part is copied per viewer.
+//! Each send, [`Parts`] encodes every cell that has news once (twice where something
+//! entered it: for the viewers that know it, and for the others), the world's news
+//! once, and, once each, the cells some viewer starts seeing (in full). A viewer's
+//! [`Sight`] knows the cells it sees; only when its centre cell changes does it work out
+//! which came into view. Its message is then its own head (frame header, tick, its
+//! acknowledgement, its centre when it moved) and ranges of the parts' buffer, one per
+//! cell in view, written with one vectored write: no part is copied per viewer.
 
-use arena_shared::cells::CellGrid;
-use arena_shared::cells::EVERY_CELL;
+use arena_shared::cells::{CellGrid, EVERY_CELL};
 use arena_shared::codec::{NO_NEWS, encode_view_part, write_view_head};
 use arena_shared::protocol::{Ack, CellNews, EntityId, Look, Score, Tick};
 
@@ -327,9 +327,9 @@ impl Parts {
         }
     }
 
-    /// Encodes each cell with news, each cell wanted in full, and the world's news,
-    /// once each.
-    pub(super) fn encode(&mut self, sim: &mut Simulation) {
+    /// Encodes each cell with news (in both forms where something entered it) and the
+    /// world's news, once each: what is the same whoever watches.
+    pub(super) fn encode_news(&mut self, sim: &Simulation) {
         let mut failed = false;
         for &cell in sim.dirty_cells() {
             let at = cell as usize;
@@ -352,12 +352,6 @@ impl Parts {
                 self.delta_at[at] = range(start, self.body.len());
             }
         }
-        for &cell in &self.wanted {
-            sim.write_cell(cell, &mut self.scratch);
-            let start = self.body.len();
-            failed |= encode_view_part(&self.scratch, &mut self.body).is_err();
-            self.full_at[cell as usize] = range(start, self.body.len());
-        }
         let start = self.body.len();
         if let Some(world) = sim.world_news() {
             failed |= encode_view_part(world, &mut self.body).is_err();
@@ -365,6 +359,20 @@ impl Parts {
         self.world_at = range(start, self.body.len());
         if failed {
             tracing::error!("a view part failed to encode");
+        }
+    }
+
+    /// Encodes each cell some viewer started seeing, in full, once each.
+    pub(super) fn encode_wanted(&mut self, sim: &mut Simulation) {
+        let mut failed = false;
+        for &cell in &self.wanted {
+            sim.write_cell(cell, &mut self.scratch);
+            let start = self.body.len();
+            failed |= encode_view_part(&self.scratch, &mut self.body).is_err();
+            self.full_at[cell as usize] = range(start, self.body.len());
+        }
+        if failed {
+            tracing::error!("a cell in full failed to encode");
         }
     }
 }
