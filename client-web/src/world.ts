@@ -148,7 +148,7 @@ export class World {
       const spawns = new Map(n.spawns.map((spawn) => [spawn.id, spawn]));
       for (const id of n.crossed) if (this.spawns.has(id)) this.cellOf.set(id, cell);
       for (const a of n.entered) {
-        const spawn = spawns.get(a.id) ?? this.spawns.get(a.id);
+        const spawn = spawns.get(a.id);
         if (spawn === undefined) continue;
         this.spawns.set(a.id, spawn);
         this.reports.delete(a.id);

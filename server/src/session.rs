@@ -363,6 +363,9 @@ impl Session {
         report.encode += encoding.elapsed();
         let tick = self.sim.tick();
         let parts = &*parts;
+        let Some(cells) = self.sim.cells() else {
+            return report;
+        };
         let send = |member: &mut Member, answering: bool| {
             let Member { outbox, kind, .. } = member;
             let Kind::Viewer {
@@ -379,7 +382,7 @@ impl Session {
             if outbox.lagging() && !sight.resync {
                 return Fanned::dropped();
             }
-            let Some(len) = sight.gather(parts, tick) else {
+            let Some(len) = sight.gather(parts, cells, tick) else {
                 return Fanned::default();
             };
             let (head, ranges) = sight.message();

@@ -35,7 +35,7 @@ pub use broad_phase::UniformGrid;
 pub use replication::DRIFT_QUANTA;
 
 use collision::Contacts;
-use interest::Cells;
+pub(crate) use interest::Cells;
 use replication::{Outbound, Replica, Replicated};
 use round::Round;
 use state::{
@@ -194,7 +194,8 @@ impl Simulation {
         self.cells().and(self.rules().view)
     }
 
-    fn cells(&self) -> Option<&Cells> {
+    /// The cells and their news, with interest management.
+    pub(crate) fn cells(&self) -> Option<&Cells> {
         self.world.get_resource::<Cells>()
     }
 
@@ -213,22 +214,11 @@ impl Simulation {
         self.cells().map(Cells::dirty).unwrap_or_default()
     }
 
-    /// A cell's news in the last send.
-    pub fn cell_news(&self, cell: u32) -> Option<&CellNews> {
-        self.cells().map(|c| c.news(cell))
-    }
-
     /// A cell's news in the last send as encoded for the clients that know every
     /// entity that entered it (`known`; `None` if one is new to the world) or for
     /// the others.
     pub fn cell_part(&self, cell: u32, known: bool) -> Option<CellPart<'_>> {
         self.cells()?.part(cell, known)
-    }
-
-    /// Where each of a cell's `entered` came from in the last send (`u32::MAX`, a
-    /// cell that is in no view: new to the world).
-    pub fn came_from(&self, cell: u32) -> &[u32] {
-        self.cells().map(|c| c.came_from(cell)).unwrap_or_default()
     }
 
     /// The last send's news for everyone, with interest management.

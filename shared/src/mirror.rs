@@ -183,17 +183,13 @@ impl Mirror {
         for (&cell, news) in cells.clone().filter_map(|(c, n)| Some((c, n.as_ref()?))) {
             let origin = self.cells.map_or((0, 0), |grid| grid.origin(cell));
             for arrival in &news.entered {
-                let spawn = match news.spawns.iter().find(|s| s.id == arrival.id) {
-                    Some(spawn) => spawn.clone(),
-                    None => match self.entities.get(&arrival.id) {
-                        Some(known) => known.spawn.clone(),
-                        None => continue,
-                    },
+                let Some(spawn) = news.spawns.iter().find(|s| s.id == arrival.id) else {
+                    continue;
                 };
                 self.entities.insert(
                     arrival.id,
                     Tracked {
-                        spawn,
+                        spawn: spawn.clone(),
                         base: arrival.state(origin),
                         at: view.tick,
                         cell,

@@ -14,13 +14,16 @@ use arena_shared::codec::{NO_NEWS, encode_view_part, write_view_head};
 use arena_shared::protocol::{Ack, CellNews, EntityId, Look, Score, Tick};
 
 use crate::frame::{MAX_HEADER, header_in_front};
-use crate::sim::Simulation;
+use crate::sim::{Cells, Simulation};
 
 /// No range: a cell without news this send.
 const NONE: (u32, u32) = (0, 0);
 
 /// The longest run of cells without news gathered as one slice.
 const NIL_RUN: u32 = 64;
+
+/// Where that many nils are: at the start of the parts' buffer.
+const NILS: u32 = 0;
 
 /// What a viewer watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,36 +165,27 @@ impl Sight {
     /// Writes this viewer's head and picks its parts, one per cell in view (a run of
     /// cells without news is one slice of nils); returns the whole frame's length, or
     /// `None` if the head could not be written.
-    pub(super) fn gather(&mut self, parts: &Parts, tick: Tick) -> Option<usize> {
+    pub(super) fn gather(&mut self, parts: &Parts, cells: &Cells, tick: Tick) -> Option<usize> {
         self.ranges.clear();
-        let nil = parts.nil_at.0;
-        let mut nils = 0;
         let mut entering = self.entering.iter().peekable();
         for &cell in &self.seen {
             let at = cell as usize;
             let range = if entering.next_if_eq(&&cell).is_some() {
                 parts.full_at[at]
-            } else if parts.arrivals_at[at] != NONE && !self.knows_arrivals(parts, cell) {
+            } else if parts.arrivals_at[at] != NONE && !self.knows_arrivals(cells, cell) {
                 parts.arrivals_at[at]
             } else {
                 parts.delta_at[at]
             };
-            if range == NONE {
-                nils += 1;
-                if nils < NIL_RUN {
-                    continue;
-                }
-            }
-            if nils > 0 {
-                self.ranges.push((nil, nil + nils));
-            }
             if range != NONE {
                 self.ranges.push(range);
+                continue;
             }
-            nils = 0;
-        }
-        if nils > 0 {
-            self.ranges.push((nil, nil + nils));
+            // No news: one more nil, in the run of them just before if there is one.
+            match self.ranges.last_mut() {
+                Some(run) if run.0 == NILS && run.1 < NILS + NIL_RUN => run.1 += 1,
+                _ => self.ranges.push((NILS, NILS + 1)),
+            }
         }
         self.ranges.push(parts.world_at);
         let centre = self.centre.filter(|&c| self.fresh || self.told != Some(c));
@@ -212,8 +206,8 @@ impl Sight {
 
     /// Whether the client knows every entity that entered `cell` this send: each came
     /// from a cell it saw before this send and still sees (so it has not forgotten it).
-    fn knows_arrivals(&self, parts: &Parts, cell: u32) -> bool {
-        parts.came_from(cell).iter().all(|from| {
+    fn knows_arrivals(&self, cells: &Cells, cell: u32) -> bool {
+        cells.came_from(cell).iter().all(|from| {
             self.seen.binary_search(from).is_ok() && self.entering.binary_search(from).is_err()
         })
     }
@@ -247,7 +241,7 @@ impl Sight {
 #[derive(Debug)]
 pub(super) struct Parts {
     grid: CellGrid,
-    /// Every part of this send.
+    /// Every part of this send, after [`NIL_RUN`] nils (at [`NILS`]).
     pub body: Vec<u8>,
     /// Each cell's news since the last send; where something entered it, for the
     /// viewers that know everything that did (they are told only what crossed).
@@ -255,15 +249,10 @@ pub(super) struct Parts {
     /// Where something entered, the news for the other viewers: what entered in full,
     /// with its spawns.
     arrivals_at: Vec<(u32, u32)>,
-    /// Where what entered each cell came from: `came_from[from_at[cell]]`.
-    came_from: Vec<u32>,
-    from_at: Vec<(u32, u32)>,
     /// Each cell in full, for the cells coming into someone's view.
     full_at: Vec<(u32, u32)>,
     /// The world's news.
     world_at: (u32, u32),
-    /// [`NIL_RUN`] cells without news.
-    nil_at: (u32, u32),
     /// Cells with a range set this send, to clear at the next.
     touched: Vec<u32>,
     /// Cells wanted in full this send, each once.
@@ -279,11 +268,8 @@ impl Parts {
             body: Vec::new(),
             delta_at: vec![NONE; grid.len()],
             arrivals_at: vec![NONE; grid.len()],
-            came_from: Vec::new(),
-            from_at: vec![NONE; grid.len()],
             full_at: vec![NONE; grid.len()],
             world_at: NONE,
-            nil_at: NONE,
             touched: Vec::new(),
             wanted: Vec::new(),
             scratch: CellNews::default(),
@@ -295,26 +281,17 @@ impl Parts {
         &self.grid
     }
 
-    /// Where what entered `cell` this send came from.
-    fn came_from(&self, cell: u32) -> &[u32] {
-        let (start, end) = self.from_at[cell as usize];
-        &self.came_from[start as usize..end as usize]
-    }
-
     /// Forgets the last send's parts.
     pub(super) fn start(&mut self) {
         for &cell in &self.touched {
             self.delta_at[cell as usize] = NONE;
             self.arrivals_at[cell as usize] = NONE;
-            self.from_at[cell as usize] = NONE;
             self.full_at[cell as usize] = NONE;
         }
         self.touched.clear();
-        self.came_from.clear();
         self.wanted.clear();
         self.body.clear();
         self.body.extend([NO_NEWS; NIL_RUN as usize]);
-        self.nil_at = (0, NIL_RUN);
     }
 
     fn want_in_full(&mut self, cell: u32) {
@@ -342,9 +319,6 @@ impl Parts {
                     continue;
                 }
                 self.arrivals_at[at] = self.delta_at[at];
-                let start = self.came_from.len();
-                self.came_from.extend_from_slice(sim.came_from(cell));
-                self.from_at[at] = range(start, self.came_from.len());
             }
             if let Some(part) = sim.cell_part(cell, true) {
                 let start = self.body.len();

@@ -187,7 +187,6 @@ impl Cells {
         let part = news.part();
         if !known {
             return Some(CellPart {
-                moved: (&news.moved, &[]),
                 crossed: &[],
                 ..part
             });
