@@ -2,7 +2,7 @@
 //
 // Steering must feel immediate, so your player moves locally the moment you press a
 // key, in fixed steps of one server tick, exactly as the server moves it (no inertia,
-// speed from the Welcome, stopped by walls). The server's word still wins: when a
+// speed from the Welcome, velocity on the wire's grid, stopped by walls). The server's word still wins: when a
 // delta says "at tick T you were at P, having applied input s", the predictor restarts
 // from P and replays the local steps taken since the one that corresponds to T.
 // Local step k and server tick T are matched through the input sequence numbers: when
@@ -122,8 +122,11 @@ export class Predictor {
 
   private move(x: number, y: number, dx: number, dy: number): [number, number] {
     const [ux, uy] = directionFromWire(dx, dy);
-    const nx = x + ux * this.speedPerTick;
-    const ny = y + uy * this.speedPerTick;
+    // The server keeps velocities on the wire's grid, whole quanta per tick (rounded
+    // half away from zero, as Rust rounds).
+    const onGrid = (v: number) => Math.sign(v) * Math.round(Math.abs(v));
+    const nx = x + onGrid(ux * this.speedPerTick);
+    const ny = y + onGrid(uy * this.speedPerTick);
     const clamp = (v: number, max: number) => Math.max(this.radius, Math.min(max - this.radius, v));
     return [clamp(nx, this.width), clamp(ny, this.height)];
   }

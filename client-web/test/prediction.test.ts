@@ -5,6 +5,8 @@ import { Predictor } from "../src/prediction";
 
 // 200 units/s at 30 Hz, in quanta: 1600 / 30 per tick.
 const SPEED = 1600 / 30;
+/** What the server moves a player at full speed each tick: SPEED on the wire's grid. */
+const STEP = 53;
 const arena = () => new Predictor(160, 12800, 7200, SPEED);
 
 /** A server that applies each input `lag` ticks after the client did. */
@@ -16,7 +18,7 @@ function serverRun(inputs: [number, number, number][], lag: number) {
     const applied = inputs[tick - 1 - lag];
     if (applied) {
       ack = applied[0];
-      x = Math.min(12800 - 160, x + (applied[1] / 127) * SPEED);
+      x = Math.min(12800 - 160, x + Math.round((applied[1] / 127) * SPEED));
     }
     positions.push({ tick: tick + 100, x, ack });
   }
@@ -38,7 +40,7 @@ test("on a clean connection, the server's word lands where the prediction alread
     if (heard) worst = Math.max(worst, p.reconcile(heard.tick, heard.x, 3000, heard.ack));
   }
   assert.ok(worst < 1e-6, `no correction on a clean connection, worst ${worst}`);
-  assert.ok(Math.abs(p.x - (5000 + 20 * SPEED)) < 1e-6, "twenty ticks at full speed, then stopped");
+  assert.ok(Math.abs(p.x - (5000 + 20 * STEP)) < 1e-6, "twenty ticks at full speed, then stopped");
 });
 
 test("a push by another body is corrected, and smoothly", () => {
@@ -46,11 +48,11 @@ test("a push by another body is corrected, and smoothly", () => {
   p.reconcile(100, 5000, 3000, 0);
   p.advance(1, 127, 0);
   p.advance(1, 127, 0);
-  p.reconcile(101, 5000 + SPEED, 3000, 1);
+  p.reconcile(101, 5000 + STEP, 3000, 1);
   // The server says we were shoved 80 quanta back at tick 102.
-  const error = p.reconcile(102, 5000 + 2 * SPEED - 80, 3000, 1);
+  const error = p.reconcile(102, 5000 + 2 * STEP - 80, 3000, 1);
   assert.ok(Math.abs(error - 80) < 1e-6, `the error is the shove: ${error}`);
-  assert.ok(Math.abs(p.x - (5000 + 2 * SPEED - 80)) < 1e-6, "the prediction now follows the server");
+  assert.ok(Math.abs(p.x - (5000 + 2 * STEP - 80)) < 1e-6, "the prediction now follows the server");
   const drawn = p.render(1).x;
   assert.ok(drawn > p.x, "but it is drawn where it was, gliding over a few frames");
   for (let i = 0; i < 60; i++) p.render(1);

@@ -1,10 +1,14 @@
 //! Turns each player's latest input into its velocity.
 //!
 //! There is no inertia: a player moves at full speed in the input's direction the
-//! tick the input arrives, which is what makes client-side prediction exact.
+//! tick the input arrives, which is what makes client-side prediction exact. The
+//! velocity is on the wire's grid from that tick on, so a player holding a direction
+//! moves exactly as clients extrapolate it, and one that turns is reported as a turn
+//! (see [`arena_shared::protocol::Correction`]).
 
 use bevy_ecs::prelude::*;
 
+use super::movement::on_grid;
 use super::state::{Player, Rules, Steering, Velocity};
 
 /// Sets every player's velocity from its steering direction.
@@ -13,7 +17,8 @@ pub(crate) fn steer_players(
     mut players: Query<(&Steering, &mut Velocity), With<Player>>,
 ) {
     for (steering, mut velocity) in &mut players {
-        velocity.0 = steering.dir.clamp_length_max(1.0) * rules.player_speed;
+        let wanted = steering.dir.clamp_length_max(1.0) * rules.player_speed;
+        velocity.0 = on_grid(wanted, rules.tick_hz);
     }
 }
 
