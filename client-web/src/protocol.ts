@@ -160,13 +160,19 @@ const welcome = struct<Welcome>({
   resumed: bool,
   view: optional(viewInfo) as Decoder<ViewInfo>,
 });
+/** A number the server leaves out of the array when it is zero and last. */
+const zeroIfLeft: Decoder<number> = Object.assign((raw: unknown, path: string) => (raw === undefined ? 0 : int(raw, path)), {
+  optional: true,
+});
 /** A list the server leaves out of the array when it is empty and last. */
 const trailing = <T>(inner: Decoder<T>): Decoder<T[]> =>
   Object.assign((raw: unknown, path: string) => (raw === undefined ? [] : list(inner)(raw, path)), {
     optional: true,
   });
 const cellNews = struct<CellNews>({
-  moved: trailing(struct<Correction>({ id: int, dx: int, dy: int, vx: int, vy: int })),
+  moved: trailing(
+    struct<Correction>({ id: int, vx: int, vy: int, turned: zeroIfLeft, dx: zeroIfLeft, dy: zeroIfLeft }),
+  ),
   left: trailing(int),
   crossed: trailing(int),
   entered: trailing(struct<Arrival>({ id: int, x: int, y: int, vx: int, vy: int })),

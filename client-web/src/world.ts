@@ -158,7 +158,10 @@ export class World {
       for (const c of n.moved) {
         const last = this.stateAt(c.id, this.tick);
         if (last === undefined) continue;
-        this.report({ id: c.id, x: last.x + c.dx, y: last.y + c.dy, vx: c.vx, vy: c.vy });
+        // It followed its old motion until it turned, `turned` ticks ago.
+        const x = last.x + (c.vx - last.vx) * c.turned + c.dx;
+        const y = last.y + (c.vy - last.vy) * c.turned + c.dy;
+        this.report({ id: c.id, x, y, vx: c.vx, vy: c.vy });
         this.cellOf.set(c.id, cell);
       }
       this.noteScores(n.scores);

@@ -140,14 +140,15 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
   assert.equal(w.spawns.get(1)?.kind, "Ball");
   assert.equal(w.cellOf.get(1), 1);
   assert.equal(w.stateAt(1, 15)!.x, 3201);
-  // A correction: 3 ticks of dead reckoning (x 3204), then 2 quanta more, and a turn.
+  // A correction: 3 ticks of dead reckoning put it at (3204, 100); it turned to (0, 5)
+  // two ticks ago, so it is at (3202, 110), and 2 quanta right, 1 up of that.
   w.applyView({
     ...none,
     tick: 18,
     fresh: false,
-    cells: [null, news({ moved: [{ id: 1, dx: 2, dy: -1, vx: 0, vy: 5 }], stopped: [1] }), null, null],
+    cells: [null, news({ moved: [{ id: 1, vx: 0, vy: 5, turned: 2, dx: 2, dy: -1 }], stopped: [1] }), null, null],
   });
-  assert.deepEqual(w.stateAt(1, 18), { id: 1, x: 3206, y: 99, vx: 0, vy: 5 });
+  assert.deepEqual(w.stateAt(1, 18), { id: 1, x: 3204, y: 109, vx: 0, vy: 5 });
   // The view moves to cell 3: cells 0 and 1 leave it, and their entities go.
   w.applyView({ ...none, tick: 21, fresh: false, centre: 3, cells: [null, null, null, null] });
   assert.deepEqual([...w.cellsSeen], [2, 3, 6, 7]);

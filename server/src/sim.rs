@@ -130,7 +130,7 @@ impl Simulation {
             .view
             .and_then(|view| CellGrid::new(&view, &arena_info(&rules)))
         {
-            world.insert_resource(Cells::new(grid));
+            world.insert_resource(Cells::new(grid, rules.send_every));
         }
         world.insert_resource(rules);
         world.insert_resource(Outbound::default());

@@ -192,10 +192,11 @@ fn the_cell_with_news() -> CellNews {
     CellNews {
         moved: vec![Correction {
             id: EntityId(1),
-            dx: -4,
-            dy: 2,
             vx: -13,
             vy: -30,
+            turned: 2,
+            dx: -1,
+            dy: 0,
         }],
         entered: vec![Arrival {
             id: EntityId(7),

@@ -335,21 +335,25 @@ export type Correction = {
  */
 id: EntityId, 
 /**
- * x (quanta) minus the extrapolated x.
- */
-dx: number, 
-/**
- * y (quanta) minus the extrapolated y.
- */
-dy: number, 
-/**
  * Velocity x (quanta per tick).
  */
 vx: number, 
 /**
  * Velocity y (quanta per tick).
  */
-vy: number, };
+vy: number, 
+/**
+ * Ticks since the entity took this velocity.
+ */
+turned: number, 
+/**
+ * x (quanta) minus the extrapolated x, turn included.
+ */
+dx: number, 
+/**
+ * y (quanta) minus the extrapolated y, turn included.
+ */
+dy: number, };
 
 export type Contact = { 
 /**

@@ -39,10 +39,13 @@ pub(crate) struct Cells {
     cell_of: Vec<u32>,
     /// The news for everyone.
     pub world: WorldNews,
+    /// How many ticks back a correction looks for the turn that explains it: the ticks
+    /// between two sends, since anything earlier was reported then.
+    turn_window: u32,
 }
 
 impl Cells {
-    pub(crate) fn new(grid: CellGrid) -> Cells {
+    pub(crate) fn new(grid: CellGrid, turn_window: u32) -> Cells {
         Cells {
             grid,
             news: vec![CellNews::default(); grid.len()],
@@ -52,6 +55,7 @@ impl Cells {
             members: vec![Vec::new(); grid.len()],
             cell_of: Vec::new(),
             world: WorldNews::default(),
+            turn_window,
         }
     }
 
@@ -102,7 +106,7 @@ impl Cells {
         }
         let was = self.cell_of[slot];
         let believed = predicted.unwrap_or(now);
-        let correction = reported.then(|| Correction::between(believed, now));
+        let correction = reported.then(|| Correction::between(believed, now, self.turn_window));
         if was == cell {
             if let Some(correction) = correction {
                 self.news_mut(cell).moved.push(correction);
@@ -236,7 +240,7 @@ mod tests {
             view_radius: 100,
             see_all: false,
         };
-        Cells::new(CellGrid::new(&view, &arena).expect("cells"))
+        Cells::new(CellGrid::new(&view, &arena).expect("cells"), 3)
     }
 
     fn at(id: u32, x: i32, y: i32) -> EntityState {

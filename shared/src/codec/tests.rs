@@ -340,10 +340,11 @@ mod view {
             moved: vec![
                 Correction {
                     id,
-                    dx: -3,
-                    dy: 40,
                     vx: 2,
                     vy: -60,
+                    turned: (cell / 40) % 4,
+                    dx: if (cell / 40) % 3 == 1 { -3 } else { 0 },
+                    dy: if (cell / 40) % 5 == 2 { 40 } else { 0 },
                 };
                 cell as usize % 3
             ],
@@ -384,6 +385,92 @@ mod view {
     }
 
     #[test]
+    fn a_correction_leaves_out_its_trailing_zeros() {
+        let turn = Correction {
+            id: EntityId(8),
+            vx: 2,
+            vy: -60,
+            turned: 3,
+            dx: 0,
+            dy: 0,
+        };
+        let cases = [
+            // A stop at the send's tick: [8, 0, 0].
+            (
+                Correction {
+                    vx: 0,
+                    vy: 0,
+                    turned: 0,
+                    ..turn
+                },
+                vec![0x93, 8, 0, 0],
+            ),
+            // A turn three ticks ago: [8, 2, -60, 3].
+            (turn, vec![0x94, 8, 2, 0xd0, 0xc4, 3]),
+            // A push: [8, 2, -60, 3, -3].
+            (
+                Correction { dx: -3, ..turn },
+                vec![0x95, 8, 2, 0xd0, 0xc4, 3, 0xfd],
+            ),
+            // Everything: [8, 2, -60, 0, 0, 40].
+            (
+                Correction {
+                    turned: 0,
+                    dy: 40,
+                    ..turn
+                },
+                vec![0x96, 8, 2, 0xd0, 0xc4, 0, 0, 40],
+            ),
+        ];
+        for (correction, expected) in cases {
+            let bytes = rmp_serde::to_vec(&correction).expect("encodes");
+            assert_eq!(bytes, expected, "{correction:?}");
+            assert_eq!(
+                rmp_serde::from_slice::<Correction>(&bytes).ok(),
+                Some(correction)
+            );
+        }
+        let json = serde_json::to_value(turn).expect("json");
+        assert_eq!(json.as_object().map(|o| o.len()), Some(6));
+    }
+
+    #[test]
+    fn a_correction_names_the_turn_that_explains_it() {
+        use crate::protocol::EntityState;
+        let state = |x: i32, y: i32, vx: i32, vy: i32| EntityState {
+            id: EntityId(5),
+            x,
+            y,
+            vx,
+            vy,
+        };
+        // Extrapolated to (130, 0) at (10, 0) a tick; it turned to (0, -7) two ticks
+        // before the send, so it is at (110, -14).
+        let predicted = state(130, 0, 10, 0);
+        let now = state(110, -14, 0, -7);
+        let correction = Correction::between(&predicted, &now, 3);
+        assert_eq!((correction.turned, correction.dx, correction.dy), (2, 0, 0));
+        assert_eq!(correction.applied_to(&predicted), now);
+        // A bounce is not a straight turn: what the best turn leaves travels as an
+        // offset, and the client lands on the truth all the same.
+        let bounced = state(127, 3, -10, 1);
+        let correction = Correction::between(&predicted, &bounced, 3);
+        assert_eq!(correction.applied_to(&predicted), bounced);
+        assert!(
+            correction.dx.abs() + correction.dy.abs() < 10,
+            "{correction:?}"
+        );
+        // A drift with the same velocity is a plain offset.
+        let drifted = state(121, 0, 10, 0);
+        let correction = Correction::between(&predicted, &drifted, 3);
+        assert_eq!((correction.turned, correction.dx), (0, -9));
+        // Nothing is looked for beyond the window.
+        let correction = Correction::between(&predicted, &now, 1);
+        assert_eq!(correction.turned, 1);
+        assert_eq!(correction.applied_to(&predicted), now);
+    }
+
+    #[test]
     fn a_cell_leaves_out_its_trailing_empty_lists() {
         let moved_only = CellNews {
             moved: news(1).moved,
@@ -391,8 +478,8 @@ mod view {
         };
         let mut bytes = Vec::new();
         encode_view_part(&moved_only, &mut bytes).expect("encodes");
-        // [[[8, -3, 40, 2, -60]]]: one field, not eight.
-        assert_eq!(bytes, [0x91, 0x91, 0x95, 8, 0xfd, 40, 2, 0xd0, 0xc4]);
+        // [[[8, 2, -60]]]: one field, not eight.
+        assert_eq!(bytes, [0x91, 0x91, 0x93, 8, 2, 0xd0, 0xc4]);
         assert_eq!(
             rmp_serde::from_slice::<CellNews>(&bytes).ok(),
             Some(moved_only)

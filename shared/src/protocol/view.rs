@@ -310,46 +310,117 @@ impl Arrival {
     }
 }
 
-/// A correction of an entity a client already follows: its position's offset from
-/// where the client's dead reckoning puts it at this message's tick (its last
-/// reported state extrapolated, see [`crate::quantize`]), usually a few quanta, and
-/// its velocity now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A correction of an entity a client already follows, from where the client's dead
+/// reckoning puts it at this message's tick (its last reported state extrapolated, see
+/// [`crate::quantize`]).
+///
+/// Most corrections are a turn: a player that took a new direction, or a ball that was
+/// pushed, some ticks before the send. So a correction says the new velocity and how
+/// many ticks ago the entity took it, having followed its old motion until then; only
+/// what that leaves unexplained (a bounce, a push, a spawn in the wrong place) travels
+/// as an offset. On the wire the fields that are zero at the end are left out: a turn
+/// is `[id, vx, vy, turned]`, a stop that came with the send `[id, 0, 0]`.
+/// Human-readable forms (JSON) have every field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Correction {
     /// The entity.
     pub id: EntityId,
-    /// x (quanta) minus the extrapolated x.
-    pub dx: i32,
-    /// y (quanta) minus the extrapolated y.
-    pub dy: i32,
     /// Velocity x (quanta per tick).
     pub vx: i32,
     /// Velocity y (quanta per tick).
     pub vy: i32,
+    /// Ticks since the entity took this velocity.
+    #[serde(default)]
+    pub turned: u32,
+    /// x (quanta) minus the extrapolated x, turn included.
+    #[serde(default)]
+    pub dx: i32,
+    /// y (quanta) minus the extrapolated y, turn included.
+    #[serde(default)]
+    pub dy: i32,
 }
 
 impl Correction {
-    /// The correction from `predicted` (the extrapolation clients hold) to `now`.
-    pub fn between(predicted: &EntityState, now: &EntityState) -> Correction {
-        Correction {
+    /// The correction from `predicted` (the extrapolation clients hold, at its old
+    /// velocity) to `now`, naming the turn in the last `within` ticks that explains
+    /// `now` best: exactly, for a player that took a new direction.
+    pub fn between(predicted: &EntityState, now: &EntityState, within: u32) -> Correction {
+        let mut best = Correction {
             id: now.id,
-            dx: now.x.wrapping_sub(predicted.x),
-            dy: now.y.wrapping_sub(predicted.y),
             vx: now.vx,
             vy: now.vy,
+            turned: 0,
+            dx: now.x.wrapping_sub(predicted.x),
+            dy: now.y.wrapping_sub(predicted.y),
+        };
+        let off = |c: &Correction| c.dx.unsigned_abs().saturating_add(c.dy.unsigned_abs());
+        for turned in 1..=within {
+            let turn = Correction {
+                turned,
+                dx: 0,
+                dy: 0,
+                ..best
+            };
+            let reckoned = turn.applied_to(predicted);
+            let candidate = Correction {
+                dx: now.x.wrapping_sub(reckoned.x),
+                dy: now.y.wrapping_sub(reckoned.y),
+                ..turn
+            };
+            if off(&candidate) < off(&best) {
+                best = candidate;
+            }
         }
+        best
     }
 
     /// The state it makes of `predicted`.
     pub fn applied_to(&self, predicted: &EntityState) -> EntityState {
+        let turn = |v: i32, old: i32| v.wrapping_sub(old).wrapping_mul(self.turned as i32);
         EntityState {
             id: self.id,
-            x: predicted.x.wrapping_add(self.dx),
-            y: predicted.y.wrapping_add(self.dy),
+            x: predicted
+                .x
+                .wrapping_add(turn(self.vx, predicted.vx))
+                .wrapping_add(self.dx),
+            y: predicted
+                .y
+                .wrapping_add(turn(self.vy, predicted.vy))
+                .wrapping_add(self.dy),
             vx: self.vx,
             vy: self.vy,
         }
+    }
+}
+
+impl Serialize for Correction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // A binary form stops after the last field that is not zero.
+        let fields = if serializer.is_human_readable() || self.dy != 0 {
+            6
+        } else if self.dx != 0 {
+            5
+        } else if self.turned != 0 {
+            4
+        } else {
+            3
+        };
+        let mut out = serializer.serialize_struct("Correction", fields)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("vx", &self.vx)?;
+        out.serialize_field("vy", &self.vy)?;
+        if fields > 3 {
+            out.serialize_field("turned", &self.turned)?;
+        }
+        if fields > 4 {
+            out.serialize_field("dx", &self.dx)?;
+        }
+        if fields > 5 {
+            out.serialize_field("dy", &self.dy)?;
+        }
+        out.end()
     }
 }
 
