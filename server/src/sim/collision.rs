@@ -157,12 +157,17 @@ pub(crate) fn resolve_collisions(
         let r = Vec2::splat(dense.radius);
         dense.position = dense.position.clamp(r, rules.arena - r);
     }
-    // Same query, no structural change since the first pass: the same order.
+    // Same query, no structural change since the first pass: the same order. A
+    // player keeps its velocity: steering sets it again before the player next moves,
+    // so the impulse would reach nothing but clients, as a velocity the player never
+    // moves at, and cost a correction to take back at the next send.
     for ((_, _, mut position, mut velocity, _, _), dense) in
         bodies.iter_mut().zip(contacts.dense.iter())
     {
         position.0 = dense.position;
-        velocity.0 = dense.velocity;
+        if dense.is_ball {
+            velocity.0 = dense.velocity;
+        }
     }
 }
 
@@ -244,6 +249,29 @@ mod tests {
             gap >= 39.0,
             "bodies are kept apart (radius 20 each): gap {gap}"
         );
+    }
+
+    #[test]
+    fn a_player_keeps_its_steering_velocity_through_a_collision() {
+        let mut sim = TestSim::empty();
+        let player = sim.player_at("ada", Vec2::new(400.0, 300.0));
+        sim.steer(player, 1, 127, 0);
+        sim.step();
+        let steered = sim.velocity(player);
+        // Radii 20 and 15: touching within a tick.
+        let ball = sim.ball_at(Vec2::new(440.0, 300.0), Vec2::new(-100.0, 0.0));
+        let events = sim.step_n(1);
+        assert_eq!(
+            collisions(&events),
+            vec![GameEvent::Collided { a: player, b: ball }]
+        );
+        assert_eq!(
+            sim.velocity(player),
+            steered,
+            "clients are told the velocity it moves at"
+        );
+        assert!(sim.velocity(ball).x > 0.0, "the ball bounced off it");
+        assert!(sim.position(ball).x - sim.position(player).x >= 34.0);
     }
 
     #[test]
