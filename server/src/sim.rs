@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use arena_shared::cells::CellGrid;
 use arena_shared::protocol::{
-    ArenaInfo, Arrival, CellNews, CellPart, Delta, EntityId, GameEvent, RoundState, Snapshot, Tick,
+    ArenaInfo, CellNews, CellPart, Delta, EntityId, GameEvent, RoundState, Snapshot, Tick,
     ViewInfo, WorldNews,
 };
 use arena_shared::quantize::{direction_from_wire, position_to_wire};
@@ -229,7 +229,18 @@ impl Simulation {
     /// Writes a cell in full into `out`: every entity in it entered, with its fixed
     /// facts and its motion as clients that followed every send believe it, and the
     /// cell's events this send.
-    pub fn write_cell(&mut self, cell: u32, out: &mut CellNews) {
+    pub fn write_cell(&self, cell: u32, out: &mut CellNews) {
+        match self.cells() {
+            Some(cells) => cells.write_full(cell, out),
+            None => out.clear(),
+        }
+    }
+
+    /// [`Simulation::write_cell`] as the ECS has it, from each entity's components and
+    /// what its replica last sent, not from what the cells keep: what tests hold the
+    /// views to.
+    #[cfg(test)]
+    pub(crate) fn cell_as_the_world_has_it(&mut self, cell: u32, out: &mut CellNews) {
         out.clear();
         let Some(cells) = self.world.get_resource::<Cells>() else {
             return;
@@ -246,7 +257,8 @@ impl Simulation {
             if let Ok((replicated, replica)) = self.snapshot_query.get(&self.world, entity)
                 && let Some((spawn, state)) = replication::arrival_of(replicated, replica, tick)
             {
-                out.entered.push(Arrival::of(&state, origin));
+                out.entered
+                    .push(arena_shared::protocol::Arrival::of(&state, origin));
                 out.spawns.push(spawn);
             }
             if let Some(score) = self.world.get::<Score>(entity)

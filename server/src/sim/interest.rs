@@ -10,14 +10,28 @@
 //! each dirty cell's news once and gathers the cells each client sees.
 
 use arena_shared::cells::CellGrid;
+use arena_shared::mirror::extrapolate;
 use arena_shared::protocol::{
     Arrival, CellNews, CellPart, Contact, Correction, EntityId, EntityState, GameEvent,
-    MAX_ROUND_SCORES, Score, Spawn, WorldNews,
+    MAX_ROUND_SCORES, Score, Spawn, Tick, WorldNews,
 };
 use bevy_ecs::prelude::*;
 
 /// An entity in no cell (not yet reported, or gone).
 const NOWHERE: u32 = u32::MAX;
+
+/// What clients are told of an entity in a cell, kept beside the cells so that a cell
+/// sent in full (to a client it comes into view of) is written from one dense record
+/// per entity, not from the ECS's scattered components: that writing happens after
+/// the send before has gone through every viewer's buffers, with the caches cold.
+#[derive(Debug)]
+struct Known {
+    /// The state last reported, at `at`: clients extrapolate it.
+    state: EntityState,
+    at: Tick,
+    spawn: Spawn,
+    points: u32,
+}
 
 /// The cells of a session with interest management.
 #[derive(Resource, Debug)]
@@ -37,6 +51,10 @@ pub(crate) struct Cells {
     members: Vec<Vec<EntityId>>,
     /// Each entity's cell, indexed by its id (ids are dense and never reused).
     cell_of: Vec<u32>,
+    /// What clients are told of each entity in a cell, indexed by its id.
+    known: Vec<Option<Known>>,
+    /// The tick of this send.
+    tick: Tick,
     /// The news for everyone.
     pub world: WorldNews,
     /// How many ticks back a correction looks for the turn that explains it: the ticks
@@ -54,13 +72,16 @@ impl Cells {
             cross_moved: vec![Vec::new(); grid.len()],
             members: vec![Vec::new(); grid.len()],
             cell_of: Vec::new(),
+            known: Vec::new(),
+            tick: Tick(0),
             world: WorldNews::default(),
             turn_window,
         }
     }
 
-    /// Forgets the last send's news (keeping every buffer).
-    pub(crate) fn start_send(&mut self) {
+    /// Forgets the last send's news (keeping every buffer), for the send of `tick`.
+    pub(crate) fn start_send(&mut self, tick: Tick) {
+        self.tick = tick;
         for &cell in &self.dirty {
             self.news[cell as usize].clear();
             self.came_from[cell as usize].clear();
@@ -103,10 +124,22 @@ impl Cells {
         let slot = id.0 as usize;
         if self.cell_of.len() <= slot {
             self.cell_of.resize(slot + 1, NOWHERE);
+            self.known.resize_with(slot + 1, || None);
         }
         let was = self.cell_of[slot];
         let believed = predicted.unwrap_or(now);
         let correction = reported.then(|| Correction::between(believed, now, self.turn_window));
+        let tick = self.tick;
+        let known = self.known[slot].get_or_insert_with(|| Known {
+            state: *believed,
+            at: tick,
+            spawn: spawn(),
+            points: 0,
+        });
+        if reported {
+            (known.state, known.at) = (*now, tick);
+        }
+        let spawn = (was != cell).then(|| known.spawn.clone());
         if was == cell {
             if let Some(correction) = correction {
                 self.news_mut(cell).moved.push(correction);
@@ -122,7 +155,7 @@ impl Cells {
         let news = self.news_mut(cell);
         let held = if reported { now } else { believed };
         news.entered.push(Arrival::of(held, origin));
-        news.spawns.push(spawn());
+        news.spawns.extend(spawn);
         if was != NOWHERE {
             news.crossed.push(id);
             self.cross_moved[cell as usize].extend(correction);
@@ -135,6 +168,7 @@ impl Cells {
         if let Some(cell) = self.cell_of(id) {
             self.leave(id, cell);
             self.cell_of[id.0 as usize] = NOWHERE;
+            self.known[id.0 as usize] = None;
         }
     }
 
@@ -172,7 +206,35 @@ impl Cells {
     /// A player's new score goes with the cell it is in.
     pub(crate) fn place_score(&mut self, score: Score) {
         if let Some(cell) = self.cell_of(score.id) {
+            if let Some(known) = &mut self.known[score.id.0 as usize] {
+                known.points = score.points;
+            }
             self.news_mut(cell).scores.push(score);
+        }
+    }
+
+    /// Writes `cell` in full, as a client it comes into view of is sent it: every
+    /// entity in it as `entered` (with the motion clients hold, at this send's tick)
+    /// with its spawn, the scores above zero, and this send's contacts and stops.
+    pub(crate) fn write_full(&self, cell: u32, out: &mut CellNews) {
+        out.clear();
+        let news = &self.news[cell as usize];
+        out.collided.extend_from_slice(&news.collided);
+        out.stopped.extend_from_slice(&news.stopped);
+        let origin = self.grid.origin(cell);
+        for &id in &self.members[cell as usize] {
+            let Some(Some(known)) = self.known.get(id.0 as usize) else {
+                continue;
+            };
+            let held = extrapolate(&known.state, self.tick.since(known.at));
+            out.entered.push(Arrival::of(&held, origin));
+            out.spawns.push(known.spawn.clone());
+            if known.points > 0 {
+                out.scores.push(Score {
+                    id,
+                    points: known.points,
+                });
+            }
         }
     }
 
@@ -207,6 +269,7 @@ impl Cells {
     }
 
     /// A cell's news this send (for the clients that know nothing of what entered).
+    #[cfg(test)]
     pub(crate) fn news(&self, cell: u32) -> &CellNews {
         &self.news[cell as usize]
     }
@@ -217,6 +280,7 @@ impl Cells {
     }
 
     /// The entities in a cell.
+    #[cfg(test)]
     pub(crate) fn members(&self, cell: u32) -> &[EntityId] {
         &self.members[cell as usize]
     }
@@ -274,14 +338,14 @@ mod tests {
         assert_eq!(cells.members(0), &[EntityId(1)]);
 
         // Reported in place: a correction from where clients extrapolate it.
-        cells.start_send();
+        cells.start_send(Tick(3));
         let predicted = at(1, 57, 49);
         cells.place(&at(1, 60, 50), Some(&predicted), true, || ball(1));
         let correction = cells.news(0).moved[0];
         assert_eq!((correction.dx, correction.dy), (3, 1));
         assert_eq!(correction.applied_to(&predicted), at(1, 60, 50));
         assert!(cells.came_from(0).is_empty());
-        cells.start_send();
+        cells.start_send(Tick(6));
         cells.place(&at(1, 70, 50), Some(&predicted), false, || ball(1));
         assert!(cells.dirty().is_empty(), "unreported in place: no news");
 
@@ -306,7 +370,7 @@ mod tests {
         assert_eq!(cells.cell_of(EntityId(1)), Some(1));
 
         // Crossing back and turning on the way: a correction for those that know it.
-        cells.start_send();
+        cells.start_send(Tick(9));
         let turned = EntityState {
             vx: -4,
             ..at(1, 95, 50)
@@ -319,7 +383,7 @@ mod tests {
         assert_eq!(unknown.entered[0].state(cells.grid.origin(0)), turned);
         assert!(unknown.moved.1.is_empty());
 
-        cells.start_send();
+        cells.start_send(Tick(12));
         cells.place_event(&GameEvent::Still { id: EntityId(1) });
         cells.place_event(&GameEvent::Collided {
             a: EntityId(1),

@@ -83,7 +83,7 @@ pub(crate) fn build_delta(
     delta.events.clear();
     std::mem::swap(&mut delta.events, &mut events.0);
     if let Some(cells) = cells.as_deref_mut() {
-        cells.start_send();
+        cells.start_send(clock.tick);
         for &id in &delta.removed {
             cells.remove(id);
         }
@@ -177,6 +177,7 @@ pub(crate) fn write_snapshot(
 
 /// An entity as a client first sees it: its fixed facts, and the motion clients that
 /// followed every send believe it has at `tick`; `None` before its first report.
+#[cfg(test)]
 pub(crate) fn arrival_of(
     (id, _, _, body, player, _, _): <Replicated as bevy_ecs::query::QueryData>::Item<'_, '_>,
     replica: &Replica,

@@ -71,8 +71,12 @@ fn truth(session: &mut Session, centre: u32) -> Known {
     grid.around(centre, &mut cells);
     let mut out = BTreeMap::new();
     let mut full = CellNews::default();
+    let mut written = CellNews::default();
     for cell in cells {
-        session.sim.write_cell(cell, &mut full);
+        session.sim.cell_as_the_world_has_it(cell, &mut full);
+        // What the server sends of a cell in full, from what its cells keep.
+        session.sim.write_cell(cell, &mut written);
+        assert_eq!(written, full, "cell {cell} in full");
         let origin = grid.origin(cell);
         out.extend(
             (full.entered.iter().zip(&full.spawns))
