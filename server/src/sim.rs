@@ -446,11 +446,16 @@ impl Simulation {
     /// Whether a player in the game goes by `name` (ignoring case): two players who
     /// look alike on the scoreboard are one too many.
     pub fn name_taken(&mut self, name: &str) -> bool {
-        let wanted = name.to_lowercase();
+        // Every join asks this of every player: compared char by char, not by
+        // lowering a copy of each name.
+        let wanted: Vec<char> = name.chars().flat_map(char::to_lowercase).collect();
         let mut players = self.world.query::<&Player>();
-        players
-            .iter(&self.world)
-            .any(|p| p.name.to_lowercase() == wanted)
+        players.iter(&self.world).any(|p| {
+            p.name
+                .chars()
+                .flat_map(char::to_lowercase)
+                .eq(wanted.iter().copied())
+        })
     }
 
     /// Where the round stands.
