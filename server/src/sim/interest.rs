@@ -327,6 +327,66 @@ mod tests {
     }
 
     #[test]
+    fn a_cell_in_full_holds_what_clients_were_told_extrapolated_to_the_send() {
+        let mut cells = cells();
+        let moving = EntityState {
+            vx: 2,
+            vy: -1,
+            ..at(1, 20, 50)
+        };
+        cells.start_send(Tick(3));
+        cells.place(&moving, None, true, || ball(1));
+        cells.place(&at(2, 80, 80), None, true, || ball(2));
+        cells.place_score(Score {
+            id: EntityId(2),
+            points: 4,
+        });
+        cells.place_event(&GameEvent::Still { id: EntityId(2) });
+        // Three ticks on, unreported: the cell in full has ball 1 where clients
+        // extrapolate it, and this send's stop is still there.
+        cells.start_send(Tick(6));
+        let extrapolated = EntityState {
+            x: 26,
+            y: 47,
+            ..moving
+        };
+        cells.place(
+            &EntityState {
+                x: 27,
+                ..extrapolated
+            },
+            Some(&extrapolated),
+            false,
+            || ball(1),
+        );
+        cells.place(&at(2, 80, 80), Some(&at(2, 80, 80)), false, || ball(2));
+        cells.place_event(&GameEvent::Still { id: EntityId(1) });
+        let mut full = CellNews::default();
+        cells.write_full(0, &mut full);
+        assert_eq!(
+            full.entered,
+            vec![
+                Arrival::of(&extrapolated, (0, 0)),
+                Arrival::of(&at(2, 80, 80), (0, 0))
+            ]
+        );
+        assert_eq!(full.spawns, vec![ball(1), ball(2)]);
+        assert_eq!(
+            full.scores,
+            vec![Score {
+                id: EntityId(2),
+                points: 4
+            }]
+        );
+        assert_eq!(full.stopped, vec![EntityId(1)]);
+        // Gone: no longer in it.
+        cells.start_send(Tick(9));
+        cells.remove(EntityId(1));
+        cells.write_full(0, &mut full);
+        assert_eq!(full.spawns, vec![ball(2)]);
+    }
+
+    #[test]
     fn an_entity_enters_its_first_cell_then_moves_in_it_then_crosses() {
         let mut cells = cells();
         cells.place(&at(1, 50, 50), None, true, || ball(1));
