@@ -359,7 +359,7 @@ impl Session {
             }
         }
         let encoding = std::time::Instant::now();
-        parts.encode_wanted(&mut self.sim);
+        parts.encode_wanted(&self.sim);
         report.encode += encoding.elapsed();
         let tick = self.sim.tick();
         let parts = &*parts;

@@ -337,7 +337,7 @@ impl Parts {
     }
 
     /// Encodes each cell some viewer started seeing, in full, once each.
-    pub(super) fn encode_wanted(&mut self, sim: &mut Simulation) {
+    pub(super) fn encode_wanted(&mut self, sim: &Simulation) {
         let mut failed = false;
         for &cell in &self.wanted {
             sim.write_cell(cell, &mut self.scratch);

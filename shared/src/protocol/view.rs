@@ -346,33 +346,31 @@ impl Correction {
     /// velocity) to `now`, naming the turn in the last `within` ticks that explains
     /// `now` best: exactly, for a player that took a new direction.
     pub fn between(predicted: &EntityState, now: &EntityState, within: u32) -> Correction {
-        let mut best = Correction {
+        // Having turned `t` ticks ago, it is off by `t` times the change of velocity.
+        let turn = (
+            now.vx.wrapping_sub(predicted.vx),
+            now.vy.wrapping_sub(predicted.vy),
+        );
+        let off = (
+            now.x.wrapping_sub(predicted.x),
+            now.y.wrapping_sub(predicted.y),
+        );
+        let left_over = |turned: u32| {
+            let t = turned as i32;
+            let dx = off.0.wrapping_sub(turn.0.wrapping_mul(t));
+            let dy = off.1.wrapping_sub(turn.1.wrapping_mul(t));
+            (dx, dy, dx.unsigned_abs().saturating_add(dy.unsigned_abs()))
+        };
+        let turned = (0..=within).min_by_key(|&t| left_over(t).2).unwrap_or(0);
+        let (dx, dy, _) = left_over(turned);
+        Correction {
             id: now.id,
             vx: now.vx,
             vy: now.vy,
-            turned: 0,
-            dx: now.x.wrapping_sub(predicted.x),
-            dy: now.y.wrapping_sub(predicted.y),
-        };
-        let off = |c: &Correction| c.dx.unsigned_abs().saturating_add(c.dy.unsigned_abs());
-        for turned in 1..=within {
-            let turn = Correction {
-                turned,
-                dx: 0,
-                dy: 0,
-                ..best
-            };
-            let reckoned = turn.applied_to(predicted);
-            let candidate = Correction {
-                dx: now.x.wrapping_sub(reckoned.x),
-                dy: now.y.wrapping_sub(reckoned.y),
-                ..turn
-            };
-            if off(&candidate) < off(&best) {
-                best = candidate;
-            }
+            turned,
+            dx,
+            dy,
         }
-        best
     }
 
     /// The state it makes of `predicted`.
