@@ -100,6 +100,14 @@ class Player {
 
   /** Shows the world after `index` deltas. */
   seek(index: number): void {
+    this.advanceTo(index);
+    this.phase = 0;
+    // Drawn now, not at the next frame: a paused replay shows (and reports) where it was sought.
+    this.draw(performance.now());
+  }
+
+  /** Applies deltas (from the snapshot again if `index` is behind) until `index` of them are in. */
+  private advanceTo(index: number): void {
     const target = Math.max(0, Math.min(this.frames.deltas.length, Math.round(index)));
     if (target < this.index) {
       this.world.reset(this.frames.snapshot);
@@ -109,7 +117,6 @@ class Player {
       this.world.apply(this.frames.deltas[this.index]!);
       this.index += 1;
     }
-    this.phase = 0;
     ($("seek") as HTMLInputElement).value = String(this.index);
   }
 
@@ -135,8 +142,7 @@ class Player {
       const step = this.world.sendEvery;
       while (this.phase >= step && this.index < this.frames.deltas.length) {
         this.phase -= step;
-        this.seek(this.index + 1);
-        this.phase = Math.max(0, this.phase);
+        this.advanceTo(this.index + 1);
       }
       if (this.index >= this.frames.deltas.length) this.toggle();
     }

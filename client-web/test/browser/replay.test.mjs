@@ -59,10 +59,21 @@ test("a played round is replayed exactly as its players saw it", { timeout: 90_0
   await page.selectOption("#speed", "8");
   await page.selectOption("#follow", { label: "ann" });
   await page.click("#play");
-  await page.waitForTimeout(400);
-  await page.click("#play");
-  const paused = await page.evaluate(() => window.arena.inspect());
-  assert.ok(paused.index > middle.index + 20, `×8 covers many ticks: ${middle.index} → ${paused.index}`);
+  // Paused from inside the page once 20 deltas have played: ×8 plays the rest of a 5 s
+  // round in about 0.3 s, faster than a click from here could be sure to arrive.
+  const paused = await page.evaluate(
+    (from) =>
+      new Promise((resolve) => {
+        const poll = () => {
+          if (window.arena.inspect().index <= from + 20) return requestAnimationFrame(poll);
+          document.getElementById("play").click();
+          resolve(window.arena.inspect());
+        };
+        poll();
+      }),
+    middle.index,
+  );
+  assert.ok(paused.index < loaded.frames, `paused before the end: ${paused.index} of ${loaded.frames}`);
   assert.equal(paused.playing, false);
   assert.equal(paused.speed, 8);
   assert.equal(paused.bodies.length, shown.bodies.length, "every body drawn");
