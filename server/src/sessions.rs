@@ -36,12 +36,20 @@ pub struct WorkerLoad {
     tick_ns: AtomicU64,
     /// Sessions it runs.
     sessions: AtomicU32,
-    /// Sessions assigned to it and not yet created: not yet in `tick_ns`.
+    /// Sessions assigned to it whose cost `tick_ns` does not hold yet: not yet created,
+    /// or created less than [`SETTLING_TICKS`] ago.
     fresh: AtomicU32,
+    /// Ticks left before each recently created session counts through `tick_ns` alone.
+    /// Only the worker's thread takes it.
+    settling: Mutex<Vec<u32>>,
 }
 
-/// A session's assumed cost before any of its ticks is measured.
+/// A session's assumed cost before its ticks are measured.
 const FRESH_SESSION_NS: u64 = 20_000;
+
+/// Ticks a created session still counts as fresh: the average has taken in a sixteenth of
+/// its cost after one tick, and 87 % of it (1 - (15/16)^32) after these.
+const SETTLING_TICKS: u32 = 32;
 
 impl WorkerLoad {
     /// Records a tick of `took` running `sessions` sessions.
@@ -51,14 +59,23 @@ impl WorkerLoad {
         // An exponential average over about 16 ticks: steady, yet quick to see a new load.
         self.tick_ns.store(old - old / 16 + ns / 16, Relaxed);
         self.sessions.store(sessions as u32, Relaxed);
+        let mut settling = self.settling.lock();
+        settling.retain_mut(|left| {
+            *left -= 1;
+            if *left == 0 {
+                let _ = self
+                    .fresh
+                    .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
+            }
+            *left > 0
+        });
     }
 
-    /// The worker created a session: if it was one assigned here, it is no longer
-    /// fresh, and its cost shows in `tick_ns` from the next tick on.
+    /// The worker created a session. Its cost enters `tick_ns` a sixteenth a tick, so it
+    /// stays fresh a while longer: a session assigned meanwhile must not take the new
+    /// one's worker for an idle one.
     pub fn created(&self) {
-        let _ = self
-            .fresh
-            .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
+        self.settling.lock().push(SETTLING_TICKS);
     }
 
     /// The tick cost this worker is expected to have, counting sessions just assigned.
@@ -474,6 +491,47 @@ mod tests {
             3,
             "a burst of new sessions is spread: {chosen:?}"
         );
+    }
+
+    #[test]
+    fn a_created_session_counts_against_its_worker_until_its_ticks_are_averaged_in() {
+        let (sessions, _inboxes) = registry(2, 0);
+        // Idle, worker 0 ticks in 2 µs and worker 1 in 10: a session goes to worker 0.
+        for (load, idle) in [
+            (&sessions.workers[0].load, 2),
+            (&sessions.workers[1].load, 10),
+        ] {
+            for _ in 0..64 {
+                load.record(Duration::from_micros(idle), 0);
+            }
+        }
+        let first = sessions.least_loaded();
+        assert_eq!(first, 0);
+        sessions.workers[0].load.fresh.fetch_add(1, Relaxed);
+        sessions.workers[0].load.created();
+        // Its first ticks cost 30 µs; the average has taken in under 7 µs of that yet.
+        for _ in 0..3 {
+            sessions.workers[0]
+                .load
+                .record(Duration::from_micros(30), 1);
+            sessions.workers[1]
+                .load
+                .record(Duration::from_micros(10), 0);
+        }
+        assert!(sessions.workers[0].load.tick_ns.load(Relaxed) < 10_000);
+        assert_eq!(
+            sessions.least_loaded(),
+            1,
+            "the next session goes to the other worker"
+        );
+        // Once settled, the average alone speaks for it.
+        for _ in 0..SETTLING_TICKS {
+            sessions.workers[0]
+                .load
+                .record(Duration::from_micros(30), 1);
+        }
+        assert_eq!(sessions.workers[0].load.fresh.load(Relaxed), 0);
+        assert!(sessions.workers[0].load.expected_ns() > 20_000);
     }
 
     #[test]
