@@ -164,8 +164,13 @@ export async function start(config = SMALL_ARENA, extra = []) {
 
 export const inspect = (page) => page.evaluate(() => window.arena.inspect());
 export const body = (state, name) => state.bodies.find((b) => b.name === name);
+/** Waits until the page is connected (until its script runs, `window.arena` may be the canvas of that id). */
 export const connected = (page) =>
-  page.waitForFunction(() => window.arena?.inspect().connection.kind === "connected", null, { timeout: 10_000 });
+  page.waitForFunction(
+    () => typeof window.arena?.inspect === "function" && window.arena.inspect().connection.kind === "connected",
+    null,
+    { timeout: 10_000 },
+  );
 
 /** Waits until the page has told the player something matching `pattern` (a toast). */
 export const told = (page, pattern, timeout = 10_000) =>

@@ -37,7 +37,10 @@ test("a played round is replayed exactly as its players saw it", { timeout: 90_0
   await page.goto(`${arena.baseUrl}/replays`);
   await page.waitForSelector("a.watch");
   await page.click("a.watch");
-  await page.waitForFunction(() => window.arena?.inspect().loaded, null, { timeout: 15_000 });
+  // Until the page's script runs, `window.arena` is the canvas of that id.
+  await page.waitForFunction(() => typeof window.arena?.inspect === "function" && window.arena.inspect().loaded, null, {
+    timeout: 15_000,
+  });
   const loaded = await page.evaluate(() => window.arena.inspect());
   assert.ok(loaded.frames >= 140, `a 5 s round's deltas: ${loaded.frames}`);
 
@@ -58,17 +61,18 @@ test("a played round is replayed exactly as its players saw it", { timeout: 90_0
   assert.equal(middle.index, Math.floor(loaded.frames / 2));
   await page.selectOption("#speed", "8");
   await page.selectOption("#follow", { label: "ann" });
-  await page.click("#play");
-  // Paused from inside the page once 20 deltas have played: ×8 plays the rest of a 5 s
-  // round in about 0.3 s, faster than a click from here could be sure to arrive.
+  // Played, then paused once 20 deltas have played, from inside the page: ×8 plays the
+  // rest of a 5 s round in about 0.3 s, faster than clicks from here could be sure to be.
   const paused = await page.evaluate(
     (from) =>
       new Promise((resolve) => {
+        const button = document.getElementById("play");
         const poll = () => {
           if (window.arena.inspect().index <= from + 20) return requestAnimationFrame(poll);
-          document.getElementById("play").click();
+          button.click();
           resolve(window.arena.inspect());
         };
+        button.click();
         poll();
       }),
     middle.index,
