@@ -1,5 +1,5 @@
 //! Interest management's send: 10,000 entities in a 16,000 × 16,000 world of 1,600
-//! cells, each viewer a player that sees the 5 × 5 cells around it, every viewer's
+//! cells, each viewer a player that sees the cells within 800 units of it, every viewer's
 //! message gathered from the parts encoded once and written to an in-memory link (as
 //! the tick worker writes a socket: a lock and a vectored write each).
 //!

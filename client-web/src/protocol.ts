@@ -181,12 +181,17 @@ const cellNews = struct<CellNews>({
   scores: trailing(score),
   spawns: trailing(spawn),
 });
+/** What a view is around: a point `[x, y]`, or `[]` for every cell. */
+const around: Decoder<[number, number] | []> = (raw, path) => {
+  const items = list(int)(raw, path);
+  return items.length === 2 ? [items[0]!, items[1]!] : items.length === 0 ? [] : fail(path, "[x, y] or []");
+};
 const viewDelta = struct<ViewDelta>({
   tick: int,
   fresh: bool,
   acks: list(ack),
   scores: list(score),
-  centre: nullable(int),
+  around: nullable(around),
   cells: list(nullable(cellNews)),
   world: struct<WorldNews>({ events: list(gameEvent) }),
 });

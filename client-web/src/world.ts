@@ -35,9 +35,6 @@ const HISTORY_TICKS = 45;
 const MAX_EXTRAPOLATION_TICKS = 3;
 
 
-/** The centre of a view of every cell (a spectator that asked to see everything). */
-export const EVERY_CELL = 4294967295;
-
 /** Where a client that got `base` `ticks` ago places the entity: integer quanta. */
 export function extrapolate(base: EntityState, ticks: number): EntityState {
   return { ...base, x: base.x + base.vx * ticks, y: base.y + base.vy * ticks };
@@ -132,9 +129,9 @@ export class World {
       for (const id of [...this.spawns.keys()]) this.forget(id);
       this.cellsSeen.clear();
     }
-    if (view.centre !== null) {
-      // The view moved: the cells around its new centre, and what was outside goes.
-      const now = this.seenFrom(view.centre);
+    if (view.around !== null) {
+      // The cells in view changed: those seen from its new point, and what was outside goes.
+      const now = this.seen(view.around);
       const kept = new Set(now);
       for (const [id, cell] of this.cellOf) if (!kept.has(cell)) this.forget(id);
       this.cellsSeen.clear();
@@ -187,22 +184,34 @@ export class World {
   }
 
   /**
-   * The cells of a view centred on `centre`, ascending: the block within
-   * `ceil(view_radius / cell_size)` columns and rows of it, or every cell for
-   * `EVERY_CELL` (as `arena_shared::cells::CellGrid::seen_from`).
+   * The cells of a view around `around`, ascending: those whose nearest point is within
+   * `view_radius` of the point `[x, y]`, or every cell for `[]` (as
+   * `arena_shared::cells::CellGrid::seen`, in the same integers).
    */
-  seenFrom(centre: number): number[] {
+  seen(around: [number, number] | []): number[] {
     const size = this.view?.cell_size ?? 0;
     if (size <= 0 || this.view === null) return [];
     const cols = Math.ceil(this.arena.width / size);
     const rows = Math.ceil(this.arena.height / size);
-    const reach = Math.ceil(this.view.view_radius / size);
-    const [col, row] = [centre % cols, Math.floor(centre / cols)];
-    const everything = centre === EVERY_CELL;
-    const [c0, c1] = everything ? [0, cols - 1] : [Math.max(0, col - reach), Math.min(cols - 1, col + reach)];
-    const [r0, r1] = everything ? [0, rows - 1] : [Math.max(0, row - reach), Math.min(rows - 1, row + reach)];
     const out: number[] = [];
-    for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) out.push(r * cols + c);
+    if (around.length === 0) {
+      for (let cell = 0; cell < cols * rows; cell++) out.push(cell);
+      return out;
+    }
+    const [x, y] = around;
+    const r = this.view.view_radius;
+    // How far `v` is from the span of cell `i` along one axis (0 inside it).
+    const gap = (v: number, i: number) => Math.max(i * size - v, v - (i + 1) * size, 0);
+    const clamp = (i: number, count: number) => Math.min(Math.max(i, 0), count - 1);
+    const [r0, r1] = [clamp(Math.floor((y - r) / size) - 1, rows), clamp(Math.floor((y + r) / size), rows)];
+    const [c0, c1] = [clamp(Math.floor((x - r) / size) - 1, cols), clamp(Math.floor((x + r) / size), cols)];
+    for (let row = r0; row <= r1; row++) {
+      const dy = gap(y, row);
+      for (let col = c0; col <= c1; col++) {
+        const dx = gap(x, col);
+        if (dx * dx + dy * dy <= r * r) out.push(row * cols + col);
+      }
+    }
     return out;
   }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import type { Delta } from "../src/protocol";
-import { EVERY_CELL, World, extrapolate } from "../src/world";
+import { World, extrapolate } from "../src/world";
 
 const arena = { width: 12800, height: 7200, round_ticks: 2700, intermission_ticks: 150, player_speed: 1600 };
 const empty = (tick: number): Delta => ({ tick, spawned: [], moved: [], removed: [], acks: [], scores: [], events: [] });
@@ -95,9 +95,12 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
   const view = { cell_size: 3200, view_radius: 3200, see_all: false };
   const w = new World(arena, 30, 3, view);
   w.reset({ tick: 9, spawns: [], states: [], acks: [], scores: [], round: { number: 1, phase: "Playing", ends_at: 2700 }, away: [] });
-  assert.deepEqual(w.seenFrom(0), [0, 1, 4, 5]);
-  assert.deepEqual(w.seenFrom(6), [1, 2, 3, 5, 6, 7, 9, 10, 11]);
-  assert.equal(w.seenFrom(EVERY_CELL).length, 12);
+  // The cells whose nearest point is within 3200 of the view's point.
+  assert.deepEqual(w.seen([1600, 1600]), [0, 1, 4, 5]);
+  assert.deepEqual(w.seen([0, 0]), [0, 1, 4], "cell 5's corner is 4525 away");
+  assert.deepEqual(w.seen([8000, 4800]), [1, 2, 3, 5, 6, 7, 9, 10, 11]);
+  assert.deepEqual(w.seen([6500, 4800]), [1, 2, 5, 6, 7, 9, 10], "cell 7 reached, its corners not");
+  assert.equal(w.seen([]).length, 12);
   const ball = (id: number) => ({ id, kind: "Ball" as const, radius: 120, name: "" });
   // Positions in a cell count from its top-left corner (cell 1 starts at x 3200).
   const at = (id: number, x: number) => ({ id, x, y: 100, vx: 1, vy: 0 });
@@ -112,13 +115,13 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
     spawns: [],
     ...more,
   });
-  const none = { acks: [], scores: [], centre: null, world: { events: [] } };
-  // Fresh, centred on cell 0: cells 0, 1, 4 and 5 in view, a ball in each of the first two.
+  const none = { acks: [], scores: [], around: null, world: { events: [] } };
+  // Fresh, around (1600, 1600): cells 0, 1, 4 and 5 in view, a ball in each of the first two.
   const fresh = w.applyView({
     ...none,
     tick: 12,
     fresh: true,
-    centre: 0,
+    around: [1600, 1600],
     acks: [{ id: 7, seq: 4 }],
     cells: [news({ entered: [at(1, 3198)], spawns: [ball(1)] }), news({ entered: [at(2, 100)], spawns: [ball(2)] }), null, null],
   });
@@ -149,8 +152,8 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
     cells: [null, news({ moved: [{ id: 1, vx: 0, vy: 5, turned: 2, dx: 2, dy: -1 }], stopped: [1] }), null, null],
   });
   assert.deepEqual(w.stateAt(1, 18), { id: 1, x: 3204, y: 109, vx: 0, vy: 5 });
-  // The view moves to cell 3: cells 0 and 1 leave it, and their entities go.
-  w.applyView({ ...none, tick: 21, fresh: false, centre: 3, cells: [null, null, null, null] });
+  // The view moves to the middle of cell 3: cells 0 and 1 leave it, and their entities go.
+  w.applyView({ ...none, tick: 21, fresh: false, around: [11200, 1600], cells: [null, null, null, null] });
   assert.deepEqual([...w.cellsSeen], [2, 3, 6, 7]);
   assert.equal(w.spawns.size, 0);
   assert.equal(w.applyView({ ...none, tick: 23, fresh: false, cells: [] }), null, "a gap waits for a fresh view");

@@ -436,9 +436,6 @@ impl Session {
     /// A spectator's choice of what it watches (interest management).
     pub fn look(&mut self, conn: ConnId, look: arena_shared::protocol::Look) {
         let see_all = self.sim.view_info().is_some_and(|v| v.see_all);
-        let Some(parts) = self.parts.as_deref() else {
-            return;
-        };
         for member in &mut self.members {
             if member.conn == conn
                 && let Kind::Viewer {
@@ -447,7 +444,7 @@ impl Session {
                     ..
                 } = &mut member.kind
             {
-                sight.look(look, parts.grid(), see_all);
+                sight.look(look, see_all);
             }
         }
     }

@@ -209,6 +209,12 @@ impl Simulation {
         self.cells()?.cell_of(id)
     }
 
+    /// Where an entity is at the last send, in position quanta (with interest
+    /// management): what a view around it is around.
+    pub fn position_of(&self, id: EntityId) -> Option<(i32, i32)> {
+        self.cells()?.position_of(id)
+    }
+
     /// The cells with news in the last send (none without interest management).
     pub fn dirty_cells(&self) -> &[u32] {
         self.cells().map(Cells::dirty).unwrap_or_default()

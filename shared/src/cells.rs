@@ -1,11 +1,8 @@
 //! The square cells a world with interest management is cut into, and which of them a
-//! client sees: the server and clients compute them alike from the `Welcome`'s
-//! [`ViewInfo`] and [`ArenaInfo`].
+//! client sees: the server and clients compute them alike, in integers, from the
+//! `Welcome`'s [`ViewInfo`] and [`ArenaInfo`] and the point a view is around.
 
-use crate::protocol::{ArenaInfo, ViewInfo};
-
-/// The centre of a view of every cell (a spectator that asked to see everything).
-pub const EVERY_CELL: u32 = u32::MAX;
+use crate::protocol::{ArenaInfo, Around, ViewInfo};
 
 /// A world's cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,8 +10,8 @@ pub struct CellGrid {
     cell_size: i32,
     cols: u32,
     rows: u32,
-    /// Cells seen on each side of one's own.
-    reach: u32,
+    /// How far a view reaches from its point, in position quanta.
+    radius: i32,
 }
 
 impl CellGrid {
@@ -29,7 +26,7 @@ impl CellGrid {
             cell_size: view.cell_size,
             cols: cells(arena.width),
             rows: cells(arena.height),
-            reach: (view.view_radius as u32).div_ceil(view.cell_size as u32),
+            radius: view.view_radius,
         })
     }
 
@@ -60,9 +57,11 @@ impl CellGrid {
         axis(y, self.rows) * self.cols + axis(x, self.cols)
     }
 
-    /// The cell in the middle of the arena.
-    pub fn middle(&self) -> u32 {
-        (self.rows / 2) * self.cols + self.cols / 2
+    /// The middle of the arena's cells, in position quanta: where a spectator looks
+    /// until it says otherwise.
+    pub fn middle(&self) -> (i32, i32) {
+        let half = |count: u32| (count as i32).saturating_mul(self.cell_size) / 2;
+        (half(self.cols), half(self.rows))
     }
 
     /// The top-left corner of `cell`, in position quanta: what the positions in its
@@ -72,32 +71,45 @@ impl CellGrid {
         (col as i32 * self.cell_size, row as i32 * self.cell_size)
     }
 
-    /// The centre of `cell`, in position quanta.
-    pub fn centre(&self, cell: u32) -> (i32, i32) {
-        let (x, y) = self.origin(cell);
-        let half = self.cell_size / 2;
-        (x + half, y + half)
-    }
-
-    /// Writes into `out` (cleared first), in ascending order, the cells seen from
-    /// `cell`: the block of cells within `reach` columns and rows of it.
-    pub fn around(&self, cell: u32, out: &mut Vec<u32>) {
+    /// Writes into `out` (cleared first), in ascending order, the cells within the view
+    /// radius of `(x, y)`: those whose nearest point is at most that far, so every point
+    /// within the radius is in one of them. About π r² + 4 r s + s² cells' worth of area
+    /// for a radius r and a cell side s: 21.6 cells for r = 2s, where a square block
+    /// holding the same disc whatever the point's place in its cell would be 25.
+    pub fn within_reach(&self, x: i32, y: i32, out: &mut Vec<u32>) {
         out.clear();
-        let (col, row) = (cell % self.cols, cell / self.cols);
-        let rows = row.saturating_sub(self.reach)..=(row + self.reach).min(self.rows - 1);
-        let cols = col.saturating_sub(self.reach)..=(col + self.reach).min(self.cols - 1);
-        for r in rows {
-            out.extend(cols.clone().map(|c| r * self.cols + c));
+        let size = i64::from(self.cell_size);
+        let (x, y, r) = (i64::from(x), i64::from(y), i64::from(self.radius));
+        // How far `v` is from the span of cell `i` along one axis (0 inside it).
+        let gap = |v: i64, i: i64| (i * size - v).max(v - (i + 1) * size).max(0);
+        // Candidates: from the cell before the one holding `v - r` (a cell ending exactly
+        // there is in reach) to the one holding `v + r`.
+        let span = |v: i64, count: u32| {
+            let last = i64::from(count) - 1;
+            let first = (v - r).div_euclid(size) - 1;
+            (
+                first.clamp(0, last),
+                (v + r).div_euclid(size).clamp(0, last),
+            )
+        };
+        let (rows, cols) = (span(y, self.rows), span(x, self.cols));
+        for row in rows.0..=rows.1 {
+            let dy = gap(y, row);
+            for col in cols.0..=cols.1 {
+                let dx = gap(x, col);
+                if dx * dx + dy * dy <= r * r {
+                    out.push((row * i64::from(self.cols) + col) as u32);
+                }
+            }
         }
     }
 
     /// Writes into `out` (cleared first), in ascending order, the cells of a view
-    /// centred on `centre`: [`CellGrid::around`] it, or every cell for [`EVERY_CELL`].
-    pub fn seen_from(&self, centre: u32, out: &mut Vec<u32>) {
-        if centre == EVERY_CELL {
-            self.all(out);
-        } else {
-            self.around(centre, out);
+    /// `around` a point ([`CellGrid::within_reach`]) or of every cell.
+    pub fn seen(&self, around: Around, out: &mut Vec<u32>) {
+        match around {
+            Around::Point { x, y } => self.within_reach(x, y, out),
+            Around::Everything => self.all(out),
         }
     }
 
@@ -138,27 +150,61 @@ mod tests {
         assert_eq!(grid.origin(13), (300, 100));
         assert_eq!(grid.cell_at(250, 120), 12);
         assert_eq!(grid.cell_at(-5, 9_999), 40, "clamped into the arena");
-        assert_eq!(grid.centre(12), (250, 150));
+        assert_eq!(grid.middle(), (500, 250));
     }
 
     #[test]
-    fn a_cell_sees_the_block_around_it_clipped_by_the_arena() {
-        let grid = grid();
+    fn a_view_holds_the_cells_within_its_radius_of_the_point() {
+        let grid = grid(); // cells of 100, radius 150
         let mut seen = Vec::new();
-        grid.around(0, &mut seen);
+        // The middle of cell 24 (450, 250): the cells at most 150 away, not the corners
+        // of the 5 × 5 block (their nearest corner is 212 away).
+        grid.within_reach(450, 250, &mut seen);
         assert_eq!(
             seen,
-            vec![0, 1, 2, 10, 11, 12, 20, 21, 22],
-            "reach 2, clipped"
+            vec![4, 13, 14, 15, 22, 23, 24, 25, 26, 33, 34, 35, 44],
+            "cells reached"
         );
-        grid.around(24, &mut seen);
-        assert_eq!(seen.len(), 25, "a 5 × 5 block in the middle");
+        // Exactly on the radius is in: from (400, 250), cell 22's right edge (300) is 100
+        // away along x only, cell 21's (200) 200 away; the corner of cell 12 (300, 200)
+        // is at (100, 50) from it, 111.8 away.
+        grid.within_reach(400, 250, &mut seen);
+        assert!(seen.contains(&22) && seen.contains(&12) && !seen.contains(&21));
+        grid.within_reach(550, 250, &mut seen);
+        assert!(
+            seen.contains(&27),
+            "cell 27 starts at x = 700, exactly 150 away"
+        );
+        // Clipped by the arena.
+        grid.within_reach(0, 0, &mut seen);
+        assert_eq!(seen, vec![0, 1, 10, 11], "the corner");
         assert!(seen.windows(2).all(|w| w[0] < w[1]), "ascending");
-        let mut from = Vec::new();
-        grid.seen_from(24, &mut from);
-        assert_eq!(from, seen, "a view centred on a cell");
-        grid.seen_from(EVERY_CELL, &mut from);
-        assert_eq!(from, (0..50).collect::<Vec<u32>>(), "a view of every cell");
+        // Every point within the radius is in a cell in view, wherever the point is.
+        for (x, y) in [(0, 0), (37, 420), (999, 449), (512, 3), (260, 260)] {
+            grid.within_reach(x, y, &mut seen);
+            for dx in (-150..=150).step_by(10) {
+                for dy in (-150..=150).step_by(10) {
+                    let (px, py) = (x + dx, y + dy);
+                    let inside = (0..1000).contains(&px) && (0..450).contains(&py);
+                    if inside && dx * dx + dy * dy <= 150 * 150 {
+                        assert!(
+                            seen.contains(&grid.cell_at(px, py)),
+                            "({px}, {py}) from ({x}, {y})"
+                        );
+                    }
+                }
+            }
+        }
+        let mut around = Vec::new();
+        grid.seen(Around::Point { x: 450, y: 250 }, &mut around);
+        grid.within_reach(450, 250, &mut seen);
+        assert_eq!(around, seen, "a view around a point");
+        grid.seen(Around::Everything, &mut around);
+        assert_eq!(
+            around,
+            (0..50).collect::<Vec<u32>>(),
+            "a view of every cell"
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::limits::{MAX_CLIENT_MESSAGE_BYTES, MAX_NAME_CHARS, MAX_SESSION_CODE_CHARS};
-use crate::protocol::{Ack, CellNews, ClientMessage, Hello, Score, ServerMessage, Tick, WorldNews};
+use crate::protocol::{
+    Ack, Around, CellNews, ClientMessage, Hello, Score, ServerMessage, Tick, WorldNews,
+};
 
 /// Why a frame is not a valid message.
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +101,7 @@ pub fn write_view_head(
     fresh: bool,
     acks: &[Ack],
     scores: &[Score],
-    centre: Option<u32>,
+    around: Option<Around>,
     cells: usize,
 ) -> Result<(), EncodeError> {
     use rmp::encode::{write_array_len, write_map_len, write_str};
@@ -113,7 +115,7 @@ pub fn write_view_head(
     encode(&fresh, out)?;
     encode(acks, out)?;
     encode(scores, out)?;
-    encode(&centre, out)?;
+    encode(&around, out)?;
     let cells = u32::try_from(cells).unwrap_or(u32::MAX);
     write_array_len(out, cells).map_err(failed)?;
     Ok(())

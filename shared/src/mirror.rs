@@ -173,8 +173,8 @@ impl Mirror {
             self.entities.clear();
             self.seen.clear();
         }
-        if let (Some(centre), Some(grid)) = (view.centre, self.cells) {
-            grid.seen_from(centre, &mut self.seen);
+        if let (Some(around), Some(grid)) = (view.around, self.cells) {
+            grid.seen(around, &mut self.seen);
             let seen = &self.seen;
             self.entities
                 .retain(|_, tracked| seen.binary_search(&tracked.cell).is_ok());

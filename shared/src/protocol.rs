@@ -25,8 +25,8 @@ pub use chat::{ChatLine, ChatLines, Say};
 pub use controller::{ControllerStatus, Feed, PairCode, PairRefused, Paired};
 pub use replay::ReplayFrames;
 pub use view::{
-    Arrival, CellNews, CellPart, Contact, Correction, Look, MAX_ROUND_SCORES, ViewDelta, ViewInfo,
-    WorldNews,
+    Around, Arrival, CellNews, CellPart, Contact, Correction, Look, MAX_ROUND_SCORES, ViewDelta,
+    ViewInfo, WorldNews,
 };
 
 /// A simulation step number. It starts at 1 and wraps after `u32::MAX`, which at 30 Hz

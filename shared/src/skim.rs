@@ -69,7 +69,7 @@ struct ViewHead {
     fresh: bool,
     acks: Vec<Ack>,
     _scores: IgnoredAny,
-    _centre: IgnoredAny,
+    _around: IgnoredAny,
     _cells: IgnoredAny,
     _world: IgnoredAny,
 }
@@ -268,7 +268,7 @@ mod tests {
             fresh: true,
             acks: delta.acks.clone(),
             scores: snapshot.scores.clone(),
-            centre: Some(3),
+            around: Some(Around::Point { x: 1200, y: -40 }),
             cells: vec![None, Some(crate::protocol::CellNews::default())],
             ..crate::protocol::ViewDelta::default()
         };

@@ -179,7 +179,7 @@ fn view() -> ServerMessage<'static> {
             id: EntityId(13),
             points: 1,
         }],
-        centre: None,
+        around: None,
         cells: (0..12)
             .map(|cell| (cell == 5).then(the_cell_with_news))
             .collect(),
@@ -505,11 +505,11 @@ fn golden_samples() -> Vec<serde_json::Value> {
         ("Welcome (big world)", big_welcome(&snapshot)),
         ("View", view()),
         (
-            "View (fresh, centred on cell 0)",
+            "View (fresh, around a point)",
             ServerMessage::View(Box::new(ViewDelta {
                 tick: Tick(126),
                 fresh: true,
-                centre: Some(0),
+                around: Some(Around::Point { x: 1600, y: 1700 }),
                 cells: vec![
                     None,
                     Some(CellNews {

@@ -160,9 +160,8 @@ export type ViewInfo = {
  */
 cell_size: number, 
 /**
- * How far a player sees, in position quanta: it is sent the
- * `(2r + 1) × (2r + 1)` block of cells around its own, `r = ceil(view_radius /
- * cell_size)`, which holds every point within `view_radius` of it.
+ * How far a player sees, in position quanta: it is sent the cells whose nearest
+ * point is at most this far from it ([`crate::cells::CellGrid::within_reach`]).
  */
 view_radius: number, 
 /**
@@ -254,10 +253,10 @@ acks: Array<Ack>,
  */
 scores: Array<Score>, 
 /**
- * The cell your view is centred on, when it changed (always in a fresh one);
- * [`crate::cells::EVERY_CELL`] for a view of every cell.
+ * What your view is around, when the cells in it changed (always in a fresh one):
+ * the cells in view are then [`crate::cells::CellGrid::seen`] from it.
  */
-centre: number | null, 
+around: [number, number] | [] | null, 
 /**
  * The news of each cell in view, in ascending order of cell: in full (every
  * entity in it `entered`) for a cell that came into view, since the last message

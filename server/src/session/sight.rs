@@ -4,14 +4,15 @@
 //! Each send, [`Parts`] encodes every cell that has news once (twice where something
 //! entered it: for the viewers that know it, and for the others), the world's news
 //! once, and, once each, the cells some viewer starts seeing (in full). A viewer's
-//! [`Sight`] knows the cells it sees; only when its centre cell changes does it work out
-//! which came into view. Its message is then its own head (frame header, tick, its
-//! acknowledgement, its centre when it moved) and ranges of the parts' buffer, one per
-//! cell in view, written with one vectored write: no part is copied per viewer.
+//! [`Sight`] knows the cells it sees: those within the view radius of its player (or
+//! the point it watches). Only when that set changes does it work out which came into
+//! view. Its message is then its own head (frame header, tick, its acknowledgement, the
+//! point its view is around when the set changed) and ranges of the parts' buffer, one
+//! per cell in view, written with one vectored write: no part is copied per viewer.
 
-use arena_shared::cells::{CellGrid, EVERY_CELL};
+use arena_shared::cells::CellGrid;
 use arena_shared::codec::{NO_NEWS, encode_view_part, write_view_head};
-use arena_shared::protocol::{Ack, CellNews, EntityId, Look, Score, Tick};
+use arena_shared::protocol::{Ack, Around, CellNews, EntityId, Look, Score, Tick};
 
 use crate::frame::{MAX_HEADER, header_in_front};
 use crate::sim::{Cells, Simulation};
@@ -28,10 +29,10 @@ const NILS: u32 = 0;
 /// What a viewer watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Watch {
-    /// Its own player's cell.
+    /// Around its own player.
     Player(EntityId),
-    /// A spectator's chosen cell.
-    At(u32),
+    /// Around a spectator's chosen point (quanta).
+    At(i32, i32),
     /// A spectator's chosen player.
     Follow(EntityId),
     /// Every cell.
@@ -42,14 +43,15 @@ enum Watch {
 #[derive(Debug)]
 pub(super) struct Sight {
     watch: Watch,
-    /// The cell its view is centred on, once known.
-    centre: Option<u32>,
+    /// What its view is around, once known.
+    around: Option<Around>,
     /// The cells in view, ascending.
     seen: Vec<u32>,
     /// The cells that came into view since the last message sent, ascending.
     entering: Vec<u32>,
-    /// The centre the client was last told.
-    told: Option<u32>,
+    /// The cells in view changed since the last message sent: the next one says what
+    /// they are around.
+    tell: bool,
     /// The next message starts from nothing.
     fresh: bool,
     /// The next message is a lagging client's way back to the present.
@@ -73,14 +75,17 @@ impl Sight {
     pub(super) fn new(player: Option<EntityId>, grid: &CellGrid) -> Sight {
         let watch = match player {
             Some(id) => Watch::Player(id),
-            None => Watch::At(grid.middle()),
+            None => {
+                let (x, y) = grid.middle();
+                Watch::At(x, y)
+            }
         };
         Sight {
             watch,
-            centre: None,
+            around: None,
             seen: Vec::new(),
             entering: Vec::new(),
-            told: None,
+            tell: false,
             fresh: true,
             resync: false,
             acked: None,
@@ -95,9 +100,9 @@ impl Sight {
     }
 
     /// A spectator's choice; `Everything` only if `see_all`.
-    pub(super) fn look(&mut self, look: Look, grid: &CellGrid, see_all: bool) {
+    pub(super) fn look(&mut self, look: Look, see_all: bool) {
         self.watch = match look {
-            Look::At { x, y } => Watch::At(grid.cell_at(x, y)),
+            Look::At { x, y } => Watch::At(x, y),
             Look::Follow { id } => Watch::Follow(id),
             Look::Everything if see_all => Watch::Everything,
             Look::Everything => return,
@@ -107,39 +112,45 @@ impl Sight {
     /// Starts over: the client missed messages, so its next one is fresh.
     pub(super) fn forget(&mut self) {
         self.fresh = true;
-        self.centre = None;
+        self.around = None;
         self.seen.clear();
         self.entering.clear();
-        self.told = None;
+        self.tell = false;
     }
 
-    /// Brings the view up to this send: the centre cell, and when it moved, the cells
-    /// that came into view and left. Also the acknowledgement to send. It reads only
+    /// Brings the view up to this send: what it is around, and when the cells within
+    /// reach of that changed, those that came into view. Also the acknowledgement to
+    /// send. It reads only
     /// the simulation, so every viewer's update can run at once; the cells to encode
     /// in full are asked of the parts afterwards ([`Sight::want_entering`]).
     pub(super) fn update(&mut self, sim: &Simulation, grid: &CellGrid) {
-        let centre = match self.watch {
-            Watch::Player(id) | Watch::Follow(id) => sim.cell_of(id).or(self.centre),
-            Watch::At(cell) => Some(cell),
-            Watch::Everything => Some(EVERY_CELL),
+        let point = |(x, y)| Around::Point { x, y };
+        let around = match self.watch {
+            Watch::Player(id) | Watch::Follow(id) => sim.position_of(id).map(point).or(self.around),
+            Watch::At(x, y) => Some(point((x, y))),
+            Watch::Everything => Some(Around::Everything),
         };
-        if let Some(centre) = centre
-            && (self.fresh || self.centre != Some(centre))
+        if let Some(around) = around
+            && (self.fresh || self.around != Some(around))
         {
+            self.around = Some(around);
             let mut now = std::mem::take(&mut self.spare);
-            grid.seen_from(centre, &mut now);
-            // Cells already entering but not sent yet stay entering.
-            let was_entering = std::mem::take(&mut self.entering);
-            for &cell in &now {
-                if self.fresh
-                    || self.seen.binary_search(&cell).is_err()
-                    || was_entering.binary_search(&cell).is_ok()
-                {
-                    self.entering.push(cell);
+            grid.seen(around, &mut now);
+            if self.fresh || now != self.seen {
+                // Cells already entering but not sent yet stay entering.
+                let was_entering = std::mem::take(&mut self.entering);
+                for &cell in &now {
+                    if self.fresh
+                        || self.seen.binary_search(&cell).is_err()
+                        || was_entering.binary_search(&cell).is_ok()
+                    {
+                        self.entering.push(cell);
+                    }
                 }
+                std::mem::swap(&mut self.seen, &mut now);
+                self.tell = true;
             }
-            self.spare = std::mem::replace(&mut self.seen, now);
-            self.centre = Some(centre);
+            self.spare = now;
         }
         self.ack = None;
         self.score = None;
@@ -188,13 +199,13 @@ impl Sight {
             }
         }
         self.ranges.push(parts.world_at);
-        let centre = self.centre.filter(|&c| self.fresh || self.told != Some(c));
+        let around = self.around.filter(|_| self.fresh || self.tell);
         self.head.clear();
         self.head.resize(MAX_HEADER, 0);
         let (acks, scores) = (self.ack.as_slice(), self.score.as_slice());
         let head = &mut self.head;
         let cells = self.seen.len();
-        if let Err(err) = write_view_head(head, tick, self.fresh, acks, scores, centre, cells) {
+        if let Err(err) = write_view_head(head, tick, self.fresh, acks, scores, around, cells) {
             tracing::error!(%err, "a view's head failed to encode");
             return None;
         }
@@ -227,7 +238,7 @@ impl Sight {
         self.fresh = false;
         self.resync = false;
         self.entering.clear();
-        self.told = self.centre;
+        self.tell = false;
         if let Some(ack) = self.ack {
             self.acked = Some(ack.seq);
         }

@@ -51,6 +51,9 @@ pub(crate) struct Cells {
     members: Vec<Vec<EntityId>>,
     /// Each entity's cell, indexed by its id (ids are dense and never reused).
     cell_of: Vec<u32>,
+    /// Each entity's position at this send (quanta), indexed by its id: what a view
+    /// around it is around.
+    position_of: Vec<(i32, i32)>,
     /// What clients are told of each entity in a cell, indexed by its id.
     known: Vec<Option<Known>>,
     /// The tick of this send.
@@ -72,6 +75,7 @@ impl Cells {
             cross_moved: vec![Vec::new(); grid.len()],
             members: vec![Vec::new(); grid.len()],
             cell_of: Vec::new(),
+            position_of: Vec::new(),
             known: Vec::new(),
             tick: Tick(0),
             world: WorldNews::default(),
@@ -107,6 +111,12 @@ impl Cells {
             .filter(|&c| c != NOWHERE)
     }
 
+    /// Where `id` is at this send (quanta).
+    pub(crate) fn position_of(&self, id: EntityId) -> Option<(i32, i32)> {
+        self.cell_of(id)?;
+        self.position_of.get(id.0 as usize).copied()
+    }
+
     /// Files an entity under the cell of `now`. `reported`: its motion is sent this
     /// send (`now`); otherwise clients keep `predicted`, their extrapolation of its
     /// last report, which a report corrects. One that changed cells enters the new one
@@ -124,8 +134,10 @@ impl Cells {
         let slot = id.0 as usize;
         if self.cell_of.len() <= slot {
             self.cell_of.resize(slot + 1, NOWHERE);
+            self.position_of.resize(slot + 1, (0, 0));
             self.known.resize_with(slot + 1, || None);
         }
+        self.position_of[slot] = (now.x, now.y);
         let was = self.cell_of[slot];
         let believed = predicted.unwrap_or(now);
         let correction = reported.then(|| Correction::between(believed, now, self.turn_window));

@@ -435,6 +435,28 @@ mod view {
     }
 
     #[test]
+    fn what_a_view_is_around_is_a_point_or_nothing_for_every_cell() {
+        let cases = [
+            (Around::Point { x: 5, y: -1 }, vec![0x92, 5, 0xff], "[5,-1]"),
+            (
+                Around::Point { x: 128_000, y: 0 },
+                vec![0x92, 0xce, 0, 1, 0xf4, 0, 0],
+                "[128000,0]",
+            ),
+            (Around::Everything, vec![0x90], "[]"),
+        ];
+        for (around, bytes, json) in cases {
+            assert_eq!(rmp_serde::to_vec(&around).expect("encodes"), bytes);
+            assert_eq!(rmp_serde::from_slice::<Around>(&bytes).ok(), Some(around));
+            assert_eq!(serde_json::to_string(&around).expect("json"), json);
+            assert_eq!(serde_json::from_str::<Around>(json).ok(), Some(around));
+        }
+        for wrong in ["[1]", "[1,2,3]", "7", "null"] {
+            assert!(serde_json::from_str::<Around>(wrong).is_err(), "{wrong}");
+        }
+    }
+
+    #[test]
     fn a_correction_names_the_turn_that_explains_it() {
         use crate::protocol::EntityState;
         let state = |x: i32, y: i32, vx: i32, vy: i32| EntityState {
@@ -527,7 +549,11 @@ mod view {
                     id: EntityId(1),
                     points: 3,
                 }],
-                centre: (count > 0).then_some(count * 7),
+                around: match count {
+                    0 => None,
+                    1 => Some(Around::Everything),
+                    _ => Some(Around::Point { x: 70_000, y: -3 }),
+                },
                 cells: cells.clone(),
                 world: world.clone(),
             };
@@ -538,7 +564,7 @@ mod view {
                 view.fresh,
                 &view.acks,
                 &view.scores,
-                view.centre,
+                view.around,
                 cells.len(),
             )
             .expect("a head encodes");

@@ -19,9 +19,8 @@ pub struct ViewInfo {
     /// A cell's side, in position quanta. Cell `c` covers columns
     /// `c % cols` and rows `c / cols`, `cols = ceil(arena width / cell_size)`.
     pub cell_size: i32,
-    /// How far a player sees, in position quanta: it is sent the
-    /// `(2r + 1) × (2r + 1)` block of cells around its own, `r = ceil(view_radius /
-    /// cell_size)`, which holds every point within `view_radius` of it.
+    /// How far a player sees, in position quanta: it is sent the cells whose nearest
+    /// point is at most this far from it ([`crate::cells::CellGrid::within_reach`]).
     pub view_radius: i32,
     /// Whether a spectator may ask to see every cell ([`Look::Everything`]).
     pub see_all: bool,
@@ -48,11 +47,71 @@ pub enum Look {
     Everything,
 }
 
+/// What a view is around: a point, whose cells within the view radius are in view, or
+/// every cell (a spectator that asked to see everything). On the wire `[x, y]`
+/// (position quanta) or `[]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Around {
+    /// The cells within `view_radius` of this point.
+    Point {
+        /// x (quanta).
+        x: i32,
+        /// y (quanta).
+        y: i32,
+    },
+    /// Every cell.
+    Everything,
+}
+
+impl Serialize for Around {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        match *self {
+            Around::Point { x, y } => {
+                let mut out = serializer.serialize_tuple(2)?;
+                out.serialize_element(&x)?;
+                out.serialize_element(&y)?;
+                out.end()
+            }
+            Around::Everything => serializer.serialize_tuple(0)?.end(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Around {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Around, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Around;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a point [x, y] or [] for every cell")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Around, A::Error> {
+                use serde::de::Error;
+                let Some(x) = seq.next_element()? else {
+                    return Ok(Around::Everything);
+                };
+                let y = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(3, &self));
+                }
+                Ok(Around::Point { x, y })
+            }
+        }
+        deserializer.deserialize_seq(Visitor)
+    }
+}
+
 /// One send's news for a client that sees part of the world (sessions with interest
 /// management send this instead of [`super::Delta`]).
 ///
-/// Applying it: if `fresh`, forget every entity; if `centre` is given, the cells in view
-/// are now those around it (see [`crate::cells::CellGrid::seen_from`]): forget the
+/// Applying it: if `fresh`, forget every entity; if `around` is given, the cells in view
+/// are now those seen from it (see [`crate::cells::CellGrid::seen`]): forget the
 /// entities of the cells that left view. Then apply each cell's news, `cells` being in
 /// the order of the cells in view (an entity in `entered` takes its fixed facts from
 /// the cell's `spawns`; one in `crossed` is now in this cell; one in `moved` is
@@ -74,9 +133,10 @@ pub struct ViewDelta {
     /// Your own player's score, when it changed (always in a fresh one). Other players'
     /// scores come with the cells they are in.
     pub scores: Vec<Score>,
-    /// The cell your view is centred on, when it changed (always in a fresh one);
-    /// [`crate::cells::EVERY_CELL`] for a view of every cell.
-    pub centre: Option<u32>,
+    /// What your view is around, when the cells in it changed (always in a fresh one):
+    /// the cells in view are then [`crate::cells::CellGrid::seen`] from it.
+    #[cfg_attr(test, ts(type = "[number, number] | [] | null"))]
+    pub around: Option<Around>,
     /// The news of each cell in view, in ascending order of cell: in full (every
     /// entity in it `entered`) for a cell that came into view, since the last message
     /// otherwise, `None` where there is none.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use arena_shared::cells::CellGrid;
 use arena_shared::mirror::Mirror;
-use arena_shared::protocol::{CellNews, EntityState, Look, Spawn};
+use arena_shared::protocol::{Around, CellNews, EntityState, Look, Spawn};
 
 use super::*;
 
@@ -20,6 +20,8 @@ struct Viewer {
     client: Client,
     mirror: Mirror,
     views: usize,
+    /// Views that said what they are around: the cells in view changed.
+    arounds: usize,
 }
 
 impl Viewer {
@@ -37,6 +39,7 @@ impl Viewer {
                         .apply_view(&view)
                         .expect("views follow each other");
                     self.views += 1;
+                    self.arounds += usize::from(view.around.is_some());
                 }
                 ServerMessage::Delta(_) | ServerMessage::Snapshot(_) => {
                     panic!("no whole-world message with interest management")
@@ -60,15 +63,16 @@ fn viewer(session: &mut Session, conn: ConnId, role: Role) -> (Viewer, Arc<Input
         client,
         mirror: Mirror::default(),
         views: 0,
+        arounds: 0,
     };
     (viewer, input)
 }
 
-/// What the server holds in the cells seen from `centre`.
-fn truth(session: &mut Session, centre: u32) -> Known {
+/// What the server holds in the cells seen from `around`.
+fn truth(session: &mut Session, around: Around) -> Known {
     let grid = session.sim.grid().expect("cells");
     let mut cells = Vec::new();
-    grid.around(centre, &mut cells);
+    grid.seen(around, &mut cells);
     let mut out = BTreeMap::new();
     let mut full = CellNews::default();
     let mut written = CellNews::default();
@@ -84,6 +88,12 @@ fn truth(session: &mut Session, centre: u32) -> Known {
         );
     }
     out
+}
+
+/// What a player's view is around: where it was at the last send.
+fn around(session: &Session, player: EntityId) -> Around {
+    let (x, y) = session.sim.position_of(player).expect("placed");
+    Around::Point { x, y }
 }
 
 #[test]
@@ -105,18 +115,26 @@ fn a_player_walking_across_the_world_knows_exactly_the_cells_around_it() {
     let mut seq = 0;
     let mut crossings = 0;
     let mut last_cell = session.sim.cell_of(me);
+    let grid = session.sim.grid().expect("cells");
+    let (mut in_reach, mut last_in_reach, mut changes) = (Vec::new(), Vec::new(), 0);
     for (dx, dy, ticks) in legs {
         seq += 1;
         input.store(Move { seq, dx, dy });
         for _ in 0..ticks {
             session.tick(&fanout);
             walker.read();
-            let centre = session.sim.cell_of(me).expect("the walker is placed");
-            if Some(centre) != last_cell {
+            let cell = session.sim.cell_of(me).expect("the walker is placed");
+            if Some(cell) != last_cell {
                 crossings += 1;
-                last_cell = Some(centre);
+                last_cell = Some(cell);
             }
-            let truth = truth(&mut session, centre);
+            let seen_from = around(&session, me);
+            grid.seen(seen_from, &mut in_reach);
+            if in_reach != last_in_reach {
+                changes += 1;
+                std::mem::swap(&mut in_reach, &mut last_in_reach);
+            }
+            let truth = truth(&mut session, seen_from);
             let known = walker.states();
             assert_eq!(
                 known.keys().collect::<Vec<_>>(),
@@ -128,12 +146,17 @@ fn a_player_walking_across_the_world_knows_exactly_the_cells_around_it() {
         }
     }
     assert!(crossings >= 20, "the walk crossed many cells: {crossings}");
+    assert_eq!(
+        walker.arounds, changes,
+        "a view says where it is around when, and only when, its cells change"
+    );
+    assert!(walker.arounds * 4 < walker.views, "{} of {}", walker.arounds, walker.views);
     assert!(
         walker.mirror.ack(me) == Some(seq),
         "inputs are acknowledged"
     );
     assert!(
-        truth(&mut session, 0).len() < session.entity_count() / 4,
+        truth(&mut session, Around::Point { x: 0, y: 0 }).len() < session.entity_count() / 4,
         "a view is a small part of the world"
     );
 }
@@ -164,7 +187,7 @@ fn spectators_watch_a_point_a_player_or_everything() {
     );
     assert_eq!(
         corner.states(),
-        truth(&mut session, 0),
+        truth(&mut session, Around::Point { x: 0, y: 0 }),
         "the corner's cells"
     );
     assert_eq!(all.mirror.len(), session.entity_count(), "everything");
@@ -180,10 +203,10 @@ fn a_spectator_sees_everything_only_where_the_session_allows_it() {
     session.look(1, Look::Everything);
     session.tick(&FanoutPool::inline());
     spectator.read();
-    let middle = session.sim.grid().expect("cells").middle();
+    let (x, y) = session.sim.grid().expect("cells").middle();
     assert_eq!(
         spectator.states(),
-        truth(&mut session, middle),
+        truth(&mut session, Around::Point { x, y }),
         "still the middle"
     );
 }
@@ -196,6 +219,7 @@ fn a_slow_viewer_skips_views_then_is_sent_a_fresh_one() {
         client,
         mirror: Mirror::default(),
         views: 0,
+        arounds: 0,
     };
     let fanout = FanoutPool::inline();
     let mut dropped = 0;
@@ -231,8 +255,8 @@ fn a_slow_viewer_skips_views_then_is_sent_a_fresh_one() {
     }
     assert_eq!(fresh, 2, "the first view, and the one after the stall");
     let me = session.player_of(1).expect("a player");
-    let centre = session.sim.cell_of(me).expect("placed");
-    assert_eq!(slow.states(), truth(&mut session, centre));
+    let seen_from = around(&session, me);
+    assert_eq!(slow.states(), truth(&mut session, seen_from));
 }
 
 #[test]
