@@ -160,19 +160,32 @@ const welcome = struct<Welcome>({
   resumed: bool,
   view: optional(viewInfo) as Decoder<ViewInfo>,
 });
-/** A number the server leaves out of the array when it is zero and last. */
-const zeroIfLeft: Decoder<number> = Object.assign((raw: unknown, path: string) => (raw === undefined ? 0 : int(raw, path)), {
-  optional: true,
-});
 /** A list the server leaves out of the array when it is empty and last. */
 const trailing = <T>(inner: Decoder<T>): Decoder<T[]> =>
   Object.assign((raw: unknown, path: string) => (raw === undefined ? [] : list(inner)(raw, path)), {
     optional: true,
   });
+/**
+ * A cell's corrections, one flat list: `id, vx, vy, form`, then `dx, dy` if `form` is
+ * odd; `turned = form >> 1`.
+ */
+const flatMoved: Decoder<Correction[]> = (raw, path) => {
+  const numbers = list(int)(raw, path);
+  const out: Correction[] = [];
+  let at = 0;
+  const next = () => (at < numbers.length ? numbers[at++]! : fail(`${path}[${at}]`, "the rest of a correction"));
+  while (at < numbers.length) {
+    const [id, vx, vy, form] = [next(), next(), next(), next()];
+    if (form < 0) fail(`${path}[${at - 1}]`, "a form of at least 0");
+    const [dx, dy] = form % 2 === 1 ? [next(), next()] : [0, 0];
+    out.push({ id, vx, vy, turned: form >> 1, dx, dy });
+  }
+  return out;
+};
 const cellNews = struct<CellNews>({
-  moved: trailing(
-    struct<Correction>({ id: int, vx: int, vy: int, turned: zeroIfLeft, dx: zeroIfLeft, dy: zeroIfLeft }),
-  ),
+  moved: Object.assign((raw: unknown, path: string) => (raw === undefined ? [] : flatMoved(raw, path)), {
+    optional: true,
+  }),
   left: trailing(int),
   crossed: trailing(int),
   entered: trailing(struct<Arrival>({ id: int, x: int, y: int, vx: int, vy: int })),

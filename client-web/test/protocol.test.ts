@@ -35,6 +35,17 @@ test("a frame that is not a server message is refused with a reason", () => {
   assert.throws(() => decodeServer(bytes("81a544656c746197a1789090909090 90".replace(/ /g, ""))), /message\.Delta\.tick: expected an integer/);
 });
 
+test("a cell's flat list of corrections is read whole or refused", () => {
+  // A View of one cell whose `moved` is 8, 2, 5, form 2 (a turn one tick ago).
+  const view = (moved: string) => bytes(`81a4566965779 77bc29090c09191${moved}9190`.replace(/ /g, ""));
+  const cell = (decoded: unknown) => (decoded as { View: { cells: { moved: unknown[] }[] } }).View.cells[0]!.moved;
+  assert.deepEqual(cell(decodeServer(view("9408020502"))), [{ id: 8, vx: 2, vy: 5, turned: 1, dx: 0, dy: 0 }]);
+  assert.deepEqual(cell(decodeServer(view("9608020503ff01"))), [{ id: 8, vx: 2, vy: 5, turned: 1, dx: -1, dy: 1 }]);
+  assert.throws(() => decodeServer(view("93080205")), /the rest of a correction/);
+  assert.throws(() => decodeServer(view("95080205030a")), /the rest of a correction/);
+  assert.throws(() => decodeServer(view("94080205ff")), /a form of at least 0/);
+});
+
 test("directions are clamped to length 1 and quantized like the server does", () => {
   assert.deepEqual(directionToWire(10, 0), [127, 0]);
   assert.deepEqual(directionToWire(0, 0), [0, 0]);

@@ -271,7 +271,9 @@ world: WorldNews, };
 export type CellNews = { 
 /**
  * Entities of this cell whose motion a client could no longer extrapolate, each
- * as its offset from where dead reckoning puts it.
+ * as its offset from where dead reckoning puts it. In binary one flat list, each
+ * correction `id, vx, vy, form` and then `dx, dy` if `form` is odd, where `form =
+ * 2 × turned`, plus 1 if there is an offset: a turn is four numbers.
  */
 moved: Array<Correction>, 
 /**

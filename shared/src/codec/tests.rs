@@ -385,7 +385,7 @@ mod view {
     }
 
     #[test]
-    fn a_correction_leaves_out_its_trailing_zeros() {
+    fn a_cells_corrections_are_one_flat_list() {
         let turn = Correction {
             id: EntityId(8),
             vx: 2,
@@ -394,44 +394,54 @@ mod view {
             dx: 0,
             dy: 0,
         };
+        let stop = Correction {
+            vx: 0,
+            vy: 0,
+            turned: 0,
+            ..turn
+        };
         let cases = [
-            // A stop at the send's tick: [8, 0, 0].
+            // A stop at the send's tick: 8, 0, 0, form 0.
+            (vec![stop], vec![0x91, 0x94, 8, 0, 0, 0]),
+            // A turn three ticks ago: 8, 2, -60, form 6.
+            (vec![turn], vec![0x91, 0x94, 8, 2, 0xd0, 0xc4, 6]),
+            // A push: form 7, then the offset (-3, 0).
             (
-                Correction {
-                    vx: 0,
-                    vy: 0,
-                    turned: 0,
-                    ..turn
-                },
-                vec![0x93, 8, 0, 0],
+                vec![Correction { dx: -3, ..turn }],
+                vec![0x91, 0x96, 8, 2, 0xd0, 0xc4, 7, 0xfd, 0],
             ),
-            // A turn three ticks ago: [8, 2, -60, 3].
-            (turn, vec![0x94, 8, 2, 0xd0, 0xc4, 3]),
-            // A push: [8, 2, -60, 3, -3].
+            // A turn and a stop: eight numbers, one header.
             (
-                Correction { dx: -3, ..turn },
-                vec![0x95, 8, 2, 0xd0, 0xc4, 3, 0xfd],
-            ),
-            // Everything: [8, 2, -60, 0, 0, 40].
-            (
-                Correction {
-                    turned: 0,
-                    dy: 40,
-                    ..turn
-                },
-                vec![0x96, 8, 2, 0xd0, 0xc4, 0, 0, 40],
+                vec![turn, stop],
+                vec![0x91, 0x98, 8, 2, 0xd0, 0xc4, 6, 8, 0, 0, 0],
             ),
         ];
-        for (correction, expected) in cases {
-            let bytes = rmp_serde::to_vec(&correction).expect("encodes");
-            assert_eq!(bytes, expected, "{correction:?}");
-            assert_eq!(
-                rmp_serde::from_slice::<Correction>(&bytes).ok(),
-                Some(correction)
-            );
+        for (moved, expected) in cases {
+            let cell = CellNews {
+                moved,
+                ..CellNews::default()
+            };
+            let bytes = rmp_serde::to_vec(&cell).expect("encodes");
+            assert_eq!(bytes, expected, "{:?}", cell.moved);
+            assert_eq!(rmp_serde::from_slice::<CellNews>(&bytes).ok(), Some(cell));
         }
-        let json = serde_json::to_value(turn).expect("json");
-        assert_eq!(json.as_object().map(|o| o.len()), Some(6));
+        // Cut short, or with a negative form: refused, not guessed at.
+        for bad in [
+            vec![0x91, 0x93, 8, 2, 0xd0],
+            vec![0x91, 0x94, 8, 2, 3, 0xff],
+        ] {
+            assert!(rmp_serde::from_slice::<CellNews>(&bad).is_err(), "{bad:x?}");
+        }
+        let cell = CellNews {
+            moved: vec![turn],
+            ..CellNews::default()
+        };
+        let json = serde_json::to_value(&cell).expect("json");
+        assert_eq!(
+            json["moved"][0]["turned"], 3,
+            "a struct with every field: {json}"
+        );
+        assert_eq!(serde_json::from_value::<CellNews>(json).ok(), Some(cell));
     }
 
     #[test]
@@ -500,8 +510,8 @@ mod view {
         };
         let mut bytes = Vec::new();
         encode_view_part(&moved_only, &mut bytes).expect("encodes");
-        // [[[8, 2, -60]]]: one field, not eight.
-        assert_eq!(bytes, [0x91, 0x91, 0x93, 8, 2, 0xd0, 0xc4]);
+        // [[8, 2, -60, 0]]: one field, not eight.
+        assert_eq!(bytes, [0x91, 0x94, 8, 2, 0xd0, 0xc4, 0]);
         assert_eq!(
             rmp_serde::from_slice::<CellNews>(&bytes).ok(),
             Some(moved_only)

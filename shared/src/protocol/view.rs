@@ -157,8 +157,10 @@ pub struct ViewDelta {
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CellNews {
     /// Entities of this cell whose motion a client could no longer extrapolate, each
-    /// as its offset from where dead reckoning puts it.
-    #[serde(default)]
+    /// as its offset from where dead reckoning puts it. In binary one flat list, each
+    /// correction `id, vx, vy, form` and then `dx, dy` if `form` is odd, where `form =
+    /// 2 × turned`, plus 1 if there is an offset: a turn is four numbers.
+    #[serde(default, deserialize_with = "moved_from_wire")]
     pub moved: Vec<Correction>,
     /// Entities that were in this cell and are not any more (moved out, or gone).
     #[serde(default)]
@@ -269,12 +271,6 @@ pub struct CellPart<'a> {
 impl Serialize for CellPart<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        struct Chain<'a>(&'a [Correction], &'a [Correction]);
-        impl Serialize for Chain<'_> {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_seq(self.0.iter().chain(self.1))
-            }
-        }
         let lists = [
             !(self.moved.0.is_empty() && self.moved.1.is_empty()),
             !self.left.is_empty(),
@@ -301,7 +297,7 @@ impl Serialize for CellPart<'_> {
             (field <= fields).then_some(name)
         };
         if let Some(name) = next("moved") {
-            out.serialize_field(name, &Chain(self.moved.0, self.moved.1))?;
+            out.serialize_field(name, &FlatMoved(self.moved.0, self.moved.1))?;
         }
         if let Some(name) = next("left") {
             out.serialize_field(name, self.left)?;
@@ -378,10 +374,9 @@ impl Arrival {
 /// pushed, some ticks before the send. So a correction says the new velocity and how
 /// many ticks ago the entity took it, having followed its old motion until then; only
 /// what that leaves unexplained (a bounce, a push, a spawn in the wrong place) travels
-/// as an offset. On the wire the fields that are zero at the end are left out: a turn
-/// is `[id, vx, vy, turned]`, a stop that came with the send `[id, 0, 0]`.
-/// Human-readable forms (JSON) have every field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// as an offset. In binary a cell's corrections are one flat list (see
+/// [`CellNews::moved`]); human-readable forms (JSON) have each as a struct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Correction {
     /// The entity.
@@ -452,33 +447,92 @@ impl Correction {
     }
 }
 
-impl Serialize for Correction {
+impl Correction {
+    /// Its elements in a flat `moved` list: `id, vx, vy, form`, then `dx, dy` if the
+    /// form is odd; `form = 2 × turned + 1` with an offset, `2 × turned` without.
+    fn flat_len(&self) -> usize {
+        if self.has_offset() { 6 } else { 4 }
+    }
+
+    fn has_offset(&self) -> bool {
+        self.dx != 0 || self.dy != 0
+    }
+}
+
+/// A cell's corrections as one flat list in binary (see [`CellNews::moved`]): a
+/// turn costs its four numbers and no array header of its own. A list of structs in
+/// human-readable forms.
+struct FlatMoved<'a>(&'a [Correction], &'a [Correction]);
+
+impl Serialize for FlatMoved<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        // A binary form stops after the last field that is not zero.
-        let fields = if serializer.is_human_readable() || self.dy != 0 {
-            6
-        } else if self.dx != 0 {
-            5
-        } else if self.turned != 0 {
-            4
-        } else {
-            3
-        };
-        let mut out = serializer.serialize_struct("Correction", fields)?;
-        out.serialize_field("id", &self.id)?;
-        out.serialize_field("vx", &self.vx)?;
-        out.serialize_field("vy", &self.vy)?;
-        if fields > 3 {
-            out.serialize_field("turned", &self.turned)?;
+        use serde::ser::SerializeSeq;
+        let all = self.0.iter().chain(self.1);
+        if serializer.is_human_readable() {
+            return serializer.collect_seq(all);
         }
-        if fields > 4 {
-            out.serialize_field("dx", &self.dx)?;
-        }
-        if fields > 5 {
-            out.serialize_field("dy", &self.dy)?;
+        let len = all.clone().map(Correction::flat_len).sum();
+        let mut out = serializer.serialize_seq(Some(len))?;
+        for c in all {
+            let form = c.turned.saturating_mul(2) | u32::from(c.has_offset());
+            out.serialize_element(&c.id)?;
+            out.serialize_element(&c.vx)?;
+            out.serialize_element(&c.vy)?;
+            out.serialize_element(&form)?;
+            if c.has_offset() {
+                out.serialize_element(&c.dx)?;
+                out.serialize_element(&c.dy)?;
+            }
         }
         out.end()
+    }
+}
+
+/// Reads [`CellNews::moved`]: the flat list in binary, structs in human-readable forms.
+fn moved_from_wire<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Correction>, D::Error> {
+    struct Flat;
+    impl<'de> serde::de::Visitor<'de> for Flat {
+        type Value = Vec<Correction>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a flat list of corrections: id, vx, vy, form[, dx, dy]")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Vec<Correction>, A::Error> {
+            use serde::de::Error;
+            let mut out = Vec::new();
+            while let Some(id) = seq.next_element::<EntityId>()? {
+                let mut next = |what: &'static str| -> Result<i32, A::Error> {
+                    seq.next_element()?
+                        .ok_or_else(|| A::Error::custom(format!("a correction without its {what}")))
+                };
+                let (vx, vy) = (next("vx")?, next("vy")?);
+                let form = u32::try_from(next("form")?)
+                    .map_err(|_| A::Error::custom("a correction's form is negative"))?;
+                let (dx, dy) = if form & 1 == 1 {
+                    (next("dx")?, next("dy")?)
+                } else {
+                    (0, 0)
+                };
+                out.push(Correction {
+                    id,
+                    vx,
+                    vy,
+                    turned: form >> 1,
+                    dx,
+                    dy,
+                });
+            }
+            Ok(out)
+        }
+    }
+    if deserializer.is_human_readable() {
+        Vec::deserialize(deserializer)
+    } else {
+        deserializer.deserialize_seq(Flat)
     }
 }
 

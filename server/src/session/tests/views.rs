@@ -150,7 +150,12 @@ fn a_player_walking_across_the_world_knows_exactly_the_cells_around_it() {
         walker.arounds, changes,
         "a view says where it is around when, and only when, its cells change"
     );
-    assert!(walker.arounds * 4 < walker.views, "{} of {}", walker.arounds, walker.views);
+    assert!(
+        walker.arounds * 4 < walker.views,
+        "{} of {}",
+        walker.arounds,
+        walker.views
+    );
     assert!(
         walker.mirror.ack(me) == Some(seq),
         "inputs are acknowledged"
