@@ -92,15 +92,24 @@ impl CellGrid {
                 (v + r).div_euclid(size).clamp(0, last),
             )
         };
-        let (rows, cols) = (span(y, self.rows), span(x, self.cols));
+        let (rows, last_col) = (span(y, self.rows), i64::from(self.cols) - 1);
         for row in rows.0..=rows.1 {
-            let dy = gap(y, row);
-            for col in cols.0..=cols.1 {
-                let dx = gap(x, col);
-                if dx * dx + dy * dy <= r * r {
-                    out.push((row * i64::from(self.cols) + col) as u32);
-                }
+            let room = r * r - gap(y, row).pow(2);
+            if room < 0 {
+                continue;
             }
+            // The columns at most `reach` away along x: a cell left of `x` is in when its
+            // right edge is at least `x - reach`, one right of it when its left edge is
+            // at most `x + reach` (the same cells as `dx² + dy² <= r²`, one by one).
+            let reach = room.isqrt();
+            let first = -(reach - x).div_euclid(size) - 1;
+            let last = (x + reach).div_euclid(size);
+            if last < 0 || first > last_col {
+                continue;
+            }
+            let first_cell = row * i64::from(self.cols);
+            let (first, last) = (first.max(0), last.min(last_col));
+            out.extend((first_cell + first..=first_cell + last).map(|cell| cell as u32));
         }
     }
 
@@ -205,6 +214,48 @@ mod tests {
             (0..50).collect::<Vec<u32>>(),
             "a view of every cell"
         );
+    }
+
+    #[test]
+    fn the_cells_in_reach_are_those_the_rule_names_one_by_one() {
+        // The rule as PROTOCOL.md states it, cell by cell, against the row-by-row spans.
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |below: u32| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % u64::from(below)) as i32
+        };
+        for _ in 0..200 {
+            let arena = ArenaInfo {
+                width: 1 + next(3000),
+                height: 1 + next(3000),
+                round_ticks: 1,
+                intermission_ticks: 1,
+                player_speed: 1,
+            };
+            let view = ViewInfo {
+                cell_size: 1 + next(400),
+                view_radius: 1 + next(900),
+                see_all: false,
+            };
+            let grid = CellGrid::new(&view, &arena).expect("interest is on");
+            let (size, r) = (i64::from(view.cell_size), i64::from(view.view_radius));
+            for _ in 0..20 {
+                let (x, y) = (next(3200) - 100, next(3200) - 100);
+                let gap = |v: i64, i: i64| (i * size - v).max(v - (i + 1) * size).max(0);
+                let named: Vec<u32> = (0..grid.len() as u32)
+                    .filter(|&c| {
+                        let (col, row) = (i64::from(c % grid.cols()), i64::from(c / grid.cols()));
+                        let (dx, dy) = (gap(i64::from(x), col), gap(i64::from(y), row));
+                        dx * dx + dy * dy <= r * r
+                    })
+                    .collect();
+                let mut spans = Vec::new();
+                grid.within_reach(x, y, &mut spans);
+                assert_eq!(spans, named, "{view:?} {arena:?} from ({x}, {y})");
+            }
+        }
     }
 
     #[test]
