@@ -343,24 +343,15 @@ export class Game {
     drawScoreboard(world, this.you, this.options.tv ? 12 : 8);
   }
 
-  /** Where the camera looks in a big world: your player, or the middle of what a
-   *  spectator sees; null (the whole arena) without interest management or when a
+  /** Where the camera looks in a big world: your player, or the point a spectator's
+   *  view is around; null (the whole arena) without interest management or when a
    *  spectator sees every cell. */
   private cameraAt(world: World, bodies: Body[]): { x: number; y: number } | null {
-    const view = world.view;
-    if (!view) return null;
+    if (!world.view) return null;
     const mine = bodies.find((b) => b.mine);
     if (mine) return { x: mine.x, y: mine.y };
-    const cols = Math.ceil(world.arena.width / view.cell_size);
-    const rows = Math.ceil(world.arena.height / view.cell_size);
-    if (world.cellsSeen.size === 0 || world.cellsSeen.size === cols * rows) return null;
-    let [x, y] = [0, 0];
-    for (const cell of world.cellsSeen) {
-      const corner = world.cellOrigin(cell);
-      x += corner.x + view.cell_size / 2;
-      y += corner.y + view.cell_size / 2;
-    }
-    return { x: x / world.cellsSeen.size, y: y / world.cellsSeen.size };
+    const around = world.around;
+    return around === null || around.length === 0 ? null : { x: around[0], y: around[1] };
   }
 
   private updateStats(now: number): void {
@@ -417,13 +408,14 @@ export class Game {
       phoneAttached: this.phoneAttached,
       pairCode: $("pairing").hidden ? null : $("pair-code").textContent,
       stats: this.stats,
-      /** Interest management: the cells in view, what the camera shows (game units) and
-       *  the minimap; null without it. */
+      /** Interest management: the cells in view and the point they are around, what the
+       *  camera shows (game units) and the minimap; null without it. */
       view: world?.view
         ? {
             cellSize: units(world.view.cell_size),
             viewRadius: units(world.view.view_radius),
             cellsSeen: [...world.cellsSeen].sort((a, b) => a - b),
+            around: world.around?.length === 2 ? [units(world.around[0]), units(world.around[1])] : world.around,
             cellOf: Object.fromEntries(world.cellOf),
             shown: this.renderer ? (({ x, y, width, height }) => ({ x: units(x), y: units(y), width: units(width), height: units(height) }))(this.renderer.shown()) : null,
             minimap: this.renderer?.minimap ?? null,

@@ -58,6 +58,9 @@ export class World {
   readonly cellOf = new Map<EntityId, number>();
   /** With interest management: the cells in view, as the last view's news named them. */
   readonly cellsSeen = new Set<number>();
+  /** With interest management: the point the view is around (quanta), `[]` for every
+   *  cell, as last told (a view says it when its cells change). */
+  around: [number, number] | [] | null = null;
   private readonly reports = new Map<EntityId, Report[]>();
 
   /**
@@ -78,6 +81,7 @@ export class World {
     this.reports.clear();
     this.cellOf.clear();
     this.cellsSeen.clear();
+    this.around = null;
     for (const spawn of snapshot.spawns) this.spawns.set(spawn.id, spawn);
     for (const state of snapshot.states) this.reports.set(state.id, [{ state, tick: snapshot.tick }]);
     this.setAll(this.acks, snapshot.acks.map((a: Ack) => [a.id, a.seq]));
@@ -131,6 +135,7 @@ export class World {
     }
     if (view.around !== null) {
       // The cells in view changed: those seen from its new point, and what was outside goes.
+      this.around = view.around;
       const now = this.seen(view.around);
       const kept = new Set(now);
       for (const [id, cell] of this.cellOf) if (!kept.has(cell)) this.forget(id);

@@ -127,6 +127,7 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
   });
   assert.notEqual(fresh, null);
   assert.deepEqual([...w.cellsSeen], [0, 1, 4, 5]);
+  assert.deepEqual(w.around, [1600, 1600], "the point the view is around");
   assert.deepEqual([...w.spawns.keys()].sort(), [1, 2]);
   assert.equal(w.stateAt(2, 12)!.x, 3300);
   assert.equal(w.acks.get(7), 4);
@@ -155,6 +156,7 @@ test("a view of a big world keeps what is in its cells, across crossings and vie
   // The view moves to the middle of cell 3: cells 0 and 1 leave it, and their entities go.
   w.applyView({ ...none, tick: 21, fresh: false, around: [11200, 1600], cells: [null, null, null, null] });
   assert.deepEqual([...w.cellsSeen], [2, 3, 6, 7]);
+  assert.deepEqual(w.around, [11200, 1600]);
   assert.equal(w.spawns.size, 0);
   assert.equal(w.applyView({ ...none, tick: 23, fresh: false, cells: [] }), null, "a gap waits for a fresh view");
 });

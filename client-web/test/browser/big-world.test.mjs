@@ -40,6 +40,12 @@ test("a player in a big world sees the cells around it, follows itself, and walk
   assert.ok(first.bodies.length < 200, `only what is near: ${first.bodies.length} of 301 bodies`);
   assert.ok(noGhosts(first), "everything known is in a cell in view");
   const me = body(first, "alice");
+  // The cells in view are those whose nearest point is within 500 of where alice was.
+  const [ax, ay] = first.view.around;
+  assert.ok(Math.hypot(ax - me.x, ay - me.y) < 100, `around alice: (${ax}, ${ay}) and (${me.x}, ${me.y})`);
+  const gap = (v, i) => Math.max(i * 500 - v, v - (i + 1) * 500, 0);
+  const inReach = [...Array(72).keys()].filter((c) => Math.hypot(gap(ax, c % 12), gap(ay, Math.floor(c / 12))) <= 500);
+  assert.deepEqual(first.view.cellsSeen, inReach, "the cells within reach of that point");
   const shown = first.view.shown;
   assert.ok(shown.width < 2000 && shown.height < 2000, "the camera shows a window, not the world");
   assert.ok(me.x > shown.x && me.x < shown.x + shown.width && me.y > shown.y && me.y < shown.y + shown.height, "around you");
@@ -83,4 +89,5 @@ test("a player in a big world sees the cells around it, follows itself, and walk
   assert.ok(agreed, "the TV and alice agree on what is in her cells");
   const whole = await inspect(tv);
   assert.ok(whole.bodies.length >= 300, "the TV shows everything in the world");
+  assert.deepEqual(whole.view.around, [], "around no point: every cell");
 });
