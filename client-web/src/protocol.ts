@@ -161,10 +161,9 @@ const welcome = struct<Welcome>({
   view: optional(viewInfo) as Decoder<ViewInfo>,
 });
 /** A list the server leaves out of the array when it is empty and last. */
-const trailing = <T>(inner: Decoder<T>): Decoder<T[]> =>
-  Object.assign((raw: unknown, path: string) => (raw === undefined ? [] : list(inner)(raw, path)), {
-    optional: true,
-  });
+const absentAsEmpty = <T>(decode: Decoder<T[]>): Decoder<T[]> =>
+  Object.assign((raw: unknown, path: string) => (raw === undefined ? [] : decode(raw, path)), { optional: true });
+const trailing = <T>(inner: Decoder<T>): Decoder<T[]> => absentAsEmpty(list(inner));
 /**
  * A cell's corrections, one flat list: `id, vx, vy, form`, then `dx, dy` if `form` is
  * odd; `turned = form >> 1`.
@@ -183,9 +182,7 @@ const flatMoved: Decoder<Correction[]> = (raw, path) => {
   return out;
 };
 const cellNews = struct<CellNews>({
-  moved: Object.assign((raw: unknown, path: string) => (raw === undefined ? [] : flatMoved(raw, path)), {
-    optional: true,
-  }),
+  moved: absentAsEmpty(flatMoved),
   left: trailing(int),
   crossed: trailing(int),
   entered: trailing(struct<Arrival>({ id: int, x: int, y: int, vx: int, vy: int })),

@@ -71,6 +71,12 @@ impl WorkerLoad {
         });
     }
 
+    /// A new session was assigned to this worker: it counts as fresh until its cost is
+    /// in `tick_ns`.
+    pub fn assigned(&self) {
+        self.fresh.fetch_add(1, Relaxed);
+    }
+
     /// The worker created a session. Its cost enters `tick_ns` a sixteenth a tick, so it
     /// stays fresh a while longer: a session assigned meanwhile must not take the new
     /// one's worker for an idle one.
@@ -168,7 +174,7 @@ impl Sessions {
                 }
                 None => {
                     let worker = self.least_loaded();
-                    self.workers[worker].load.fresh.fetch_add(1, Relaxed);
+                    self.workers[worker].load.assigned();
                     owners.insert(request.session.clone(), worker);
                     worker
                 }
@@ -321,7 +327,7 @@ impl Sessions {
                 return false;
             }
             let worker = self.least_loaded();
-            self.workers[worker].load.fresh.fetch_add(1, Relaxed);
+            self.workers[worker].load.assigned();
             owners.insert(checkpoint.session.clone(), worker);
             worker
         };
@@ -483,7 +489,7 @@ mod tests {
         let mut chosen = Vec::new();
         for _ in 0..6 {
             let worker = sessions.least_loaded();
-            sessions.workers[worker].load.fresh.fetch_add(1, Relaxed);
+            sessions.workers[worker].load.assigned();
             chosen.push(worker);
         }
         assert_eq!(
@@ -505,20 +511,16 @@ mod tests {
                 load.record(Duration::from_micros(idle), 0);
             }
         }
-        let first = sessions.least_loaded();
-        assert_eq!(first, 0);
-        sessions.workers[0].load.fresh.fetch_add(1, Relaxed);
-        sessions.workers[0].load.created();
+        assert_eq!(sessions.least_loaded(), 0);
+        let (busy, idle) = (&sessions.workers[0].load, &sessions.workers[1].load);
+        busy.assigned();
+        busy.created();
         // Its first ticks cost 30 µs; the average has taken in under 7 µs of that yet.
         for _ in 0..3 {
-            sessions.workers[0]
-                .load
-                .record(Duration::from_micros(30), 1);
-            sessions.workers[1]
-                .load
-                .record(Duration::from_micros(10), 0);
+            busy.record(Duration::from_micros(30), 1);
+            idle.record(Duration::from_micros(10), 0);
         }
-        assert!(sessions.workers[0].load.tick_ns.load(Relaxed) < 10_000);
+        assert!(busy.tick_ns.load(Relaxed) < 10_000);
         assert_eq!(
             sessions.least_loaded(),
             1,
@@ -526,12 +528,10 @@ mod tests {
         );
         // Once settled, the average alone speaks for it.
         for _ in 0..SETTLING_TICKS {
-            sessions.workers[0]
-                .load
-                .record(Duration::from_micros(30), 1);
+            busy.record(Duration::from_micros(30), 1);
         }
-        assert_eq!(sessions.workers[0].load.fresh.load(Relaxed), 0);
-        assert!(sessions.workers[0].load.expected_ns() > 20_000);
+        assert_eq!(busy.fresh.load(Relaxed), 0);
+        assert!(busy.expected_ns() > 20_000);
     }
 
     #[test]

@@ -205,7 +205,8 @@ impl Simulation {
     }
 
     /// The cell clients were last told an entity is in (with interest management).
-    pub fn cell_of(&self, id: EntityId) -> Option<u32> {
+    #[cfg(test)]
+    pub(crate) fn cell_of(&self, id: EntityId) -> Option<u32> {
         self.cells()?.cell_of(id)
     }
 

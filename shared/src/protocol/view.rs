@@ -428,6 +428,21 @@ impl Correction {
         }
     }
 
+    /// Its elements in a flat `moved` list: `id, vx, vy, form`, then `dx, dy` if the
+    /// form is odd.
+    fn flat_len(&self) -> usize {
+        if self.has_offset() { 6 } else { 4 }
+    }
+
+    /// `2 × turned + 1` with an offset, `2 × turned` without.
+    fn form(&self) -> u32 {
+        self.turned.saturating_mul(2) | u32::from(self.has_offset())
+    }
+
+    fn has_offset(&self) -> bool {
+        self.dx != 0 || self.dy != 0
+    }
+
     /// The state it makes of `predicted`.
     pub fn applied_to(&self, predicted: &EntityState) -> EntityState {
         let turn = |v: i32, old: i32| v.wrapping_sub(old).wrapping_mul(self.turned as i32);
@@ -447,18 +462,6 @@ impl Correction {
     }
 }
 
-impl Correction {
-    /// Its elements in a flat `moved` list: `id, vx, vy, form`, then `dx, dy` if the
-    /// form is odd; `form = 2 × turned + 1` with an offset, `2 × turned` without.
-    fn flat_len(&self) -> usize {
-        if self.has_offset() { 6 } else { 4 }
-    }
-
-    fn has_offset(&self) -> bool {
-        self.dx != 0 || self.dy != 0
-    }
-}
-
 /// A cell's corrections as one flat list in binary (see [`CellNews::moved`]): a
 /// turn costs its four numbers and no array header of its own. A list of structs in
 /// human-readable forms.
@@ -474,11 +477,10 @@ impl Serialize for FlatMoved<'_> {
         let len = all.clone().map(Correction::flat_len).sum();
         let mut out = serializer.serialize_seq(Some(len))?;
         for c in all {
-            let form = c.turned.saturating_mul(2) | u32::from(c.has_offset());
             out.serialize_element(&c.id)?;
             out.serialize_element(&c.vx)?;
             out.serialize_element(&c.vy)?;
-            out.serialize_element(&form)?;
+            out.serialize_element(&c.form())?;
             if c.has_offset() {
                 out.serialize_element(&c.dx)?;
                 out.serialize_element(&c.dy)?;
