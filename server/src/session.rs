@@ -329,43 +329,35 @@ impl Session {
         let encoding = std::time::Instant::now();
         parts.encode_news(&self.sim);
         report.encode = encoding.elapsed();
-        // Every viewer's view brought up to date at once (each reads the simulation
-        // only); then the cells coming into someone's view are asked for in full.
-        let (sim, grid) = (&self.sim, *parts.grid());
+        let Some(cells) = self.sim.cells() else {
+            return report;
+        };
+        // Every viewer's view brought up to date at once (each reads the cells only),
+        // and the cells coming into someone's view asked for in full.
+        let wanting = &*parts;
         let controllers = fanout.for_each(&mut self.members, |member| match &mut member.kind {
             Kind::Viewer {
                 sight: Some(sight), ..
             } => {
-                if member.outbox.lagging() {
-                    if !member.outbox.wants_snapshot() {
-                        return 0usize;
-                    }
+                let lagging = member.outbox.lagging();
+                if lagging && member.outbox.wants_snapshot() {
                     sight.forget();
                     sight.resync = true;
                 }
-                sight.update(sim, &grid);
-                0
+                if !lagging || sight.resync {
+                    sight.update(cells);
+                    sight.want_entering(wanting);
+                }
+                0usize
             }
             Kind::Controller { .. } => 1,
             Kind::Viewer { .. } => 0,
         }) > 0;
-        for member in &self.members {
-            if let Kind::Viewer {
-                sight: Some(sight), ..
-            } = &member.kind
-                && (sight.resync || !member.outbox.lagging())
-            {
-                sight.want_entering(parts);
-            }
-        }
         let encoding = std::time::Instant::now();
         parts.encode_wanted(&self.sim);
         report.encode += encoding.elapsed();
         let tick = self.sim.tick();
         let parts = &*parts;
-        let Some(cells) = self.sim.cells() else {
-            return report;
-        };
         let send = |member: &mut Member, answering: bool| {
             let Member { outbox, kind, .. } = member;
             let Kind::Viewer {

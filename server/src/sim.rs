@@ -212,7 +212,8 @@ impl Simulation {
 
     /// Where an entity is at the last send, in position quanta (with interest
     /// management): what a view around it is around.
-    pub fn position_of(&self, id: EntityId) -> Option<(i32, i32)> {
+    #[cfg(test)]
+    pub(crate) fn position_of(&self, id: EntityId) -> Option<(i32, i32)> {
         self.cells()?.position_of(id)
     }
 
@@ -419,14 +420,6 @@ impl Simulation {
     /// The last delta built (on the last send tick).
     pub fn delta(&self) -> &Delta {
         &self.world.resource::<Outbound>().delta
-    }
-
-    /// The last input sequence number applied to a player, and its score.
-    pub fn ack_and_score(&self, id: EntityId) -> Option<(u32, u32)> {
-        let entity = *self.index.get(&id)?;
-        let seq = self.world.get::<Steering>(entity)?.seq;
-        let score = self.world.get::<Score>(entity)?.0;
-        Some((seq, score))
     }
 
     /// A player's score this round.

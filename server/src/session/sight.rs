@@ -8,23 +8,21 @@
 //! the point it watches). Only when that set changes does it work out which came into
 //! view. Its message is then its own head (frame header, tick, its acknowledgement, the
 //! point its view is around when the set changed) and ranges of the parts' buffer, one
-//! per cell in view, written with one vectored write: no part is copied per viewer.
+//! per run of cells in view whose parts lie end to end (the parts are encoded in the
+//! order of the cells, so a row of a view is usually one), written with one vectored
+//! write: no part is copied per viewer.
+
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use arena_shared::cells::CellGrid;
 use arena_shared::codec::{NO_NEWS, encode_view_part, write_view_head};
-use arena_shared::protocol::{Ack, Around, CellNews, EntityId, Look, Score, Tick};
+use arena_shared::protocol::{Ack, Around, CellNews, CellPart, EntityId, Look, Score, Tick};
 
 use crate::frame::{MAX_HEADER, header_in_front};
 use crate::sim::{Cells, Simulation};
 
-/// No range: a cell without news this send.
+/// No range: a cell without a part of that form this send.
 const NONE: (u32, u32) = (0, 0);
-
-/// The longest run of cells without news gathered as one slice.
-const NIL_RUN: u32 = 64;
-
-/// Where that many nils are: at the start of the parts' buffer.
-const NILS: u32 = 0;
 
 /// What a viewer watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,13 +118,15 @@ impl Sight {
 
     /// Brings the view up to this send: what it is around, and when the cells within
     /// reach of that changed, those that came into view. Also the acknowledgement to
-    /// send. It reads only
-    /// the simulation, so every viewer's update can run at once; the cells to encode
-    /// in full are asked of the parts afterwards ([`Sight::want_entering`]).
-    pub(super) fn update(&mut self, sim: &Simulation, grid: &CellGrid) {
+    /// send. It reads only the cells, so every viewer's update can run at once; the
+    /// cells to encode in full are then asked of the parts ([`Sight::want_entering`]).
+    pub(super) fn update(&mut self, cells: &Cells) {
+        let grid = &cells.grid;
         let point = |(x, y)| Around::Point { x, y };
         let around = match self.watch {
-            Watch::Player(id) | Watch::Follow(id) => sim.position_of(id).map(point).or(self.around),
+            Watch::Player(id) | Watch::Follow(id) => {
+                cells.position_of(id).map(point).or(self.around)
+            }
             Watch::At(x, y) => Some(point((x, y))),
             Watch::Everything => Some(Around::Everything),
         };
@@ -155,7 +155,7 @@ impl Sight {
         self.ack = None;
         self.score = None;
         if let Watch::Player(id) = self.watch
-            && let Some((seq, points)) = sim.ack_and_score(id)
+            && let Some((seq, points)) = cells.ack_and_score(id)
         {
             if self.fresh || self.acked != Some(seq) {
                 self.ack = Some(Ack { id, seq });
@@ -167,15 +167,16 @@ impl Sight {
     }
 
     /// Asks `parts` for the cells coming into view, in full.
-    pub(super) fn want_entering(&self, parts: &mut Parts) {
+    pub(super) fn want_entering(&self, parts: &Parts) {
         for &cell in &self.entering {
             parts.want_in_full(cell);
         }
     }
 
-    /// Writes this viewer's head and picks its parts, one per cell in view (a run of
-    /// cells without news is one slice of nils); returns the whole frame's length, or
-    /// `None` if the head could not be written.
+    /// Writes this viewer's head and picks its parts, one per cell in view, each run of
+    /// them that lies end to end in the parts' buffer as one slice (the cells of a row
+    /// of its view, unless one came into view or needs its arrivals); returns the whole
+    /// frame's length, or `None` if the head could not be written.
     pub(super) fn gather(&mut self, parts: &Parts, cells: &Cells, tick: Tick) -> Option<usize> {
         self.ranges.clear();
         let mut entering = self.entering.iter().peekable();
@@ -188,17 +189,9 @@ impl Sight {
             } else {
                 parts.delta_at[at]
             };
-            if range != NONE {
-                self.ranges.push(range);
-                continue;
-            }
-            // No news: one more nil, in the run of them just before if there is one.
-            match self.ranges.last_mut() {
-                Some(run) if run.0 == NILS && run.1 < NILS + NIL_RUN => run.1 += 1,
-                _ => self.ranges.push((NILS, NILS + 1)),
-            }
+            push_range(&mut self.ranges, range);
         }
-        self.ranges.push(parts.world_at);
+        push_range(&mut self.ranges, parts.world_at);
         let around = self.around.filter(|_| self.fresh || self.tell);
         self.head.clear();
         self.head.resize(MAX_HEADER, 0);
@@ -233,6 +226,12 @@ impl Sight {
         (&self.head[self.head_start..], &self.ranges)
     }
 
+    /// The cells in view.
+    #[cfg(test)]
+    pub(super) fn seen(&self) -> &[u32] {
+        &self.seen
+    }
+
     /// The message went out: what it said is now what the client knows.
     pub(super) fn sent(&mut self) {
         self.fresh = false;
@@ -252,10 +251,12 @@ impl Sight {
 #[derive(Debug)]
 pub(super) struct Parts {
     grid: CellGrid,
-    /// Every part of this send, after [`NIL_RUN`] nils (at [`NILS`]).
+    /// Every part of this send: first each cell's news in the order of the cells, end
+    /// to end, so that a row of a view is one slice of it; then the rest.
     pub body: Vec<u8>,
-    /// Each cell's news since the last send; where something entered it, for the
-    /// viewers that know everything that did (they are told only what crossed).
+    /// Each cell's news since the last send ([`NO_NEWS`] if none); where something
+    /// entered it, for the viewers that know everything that did (they are told only
+    /// what crossed).
     delta_at: Vec<(u32, u32)>,
     /// Where something entered, the news for the other viewers: what entered in full,
     /// with its spawns.
@@ -264,10 +265,13 @@ pub(super) struct Parts {
     full_at: Vec<(u32, u32)>,
     /// The world's news.
     world_at: (u32, u32),
-    /// Cells with a range set this send, to clear at the next.
+    /// Cells with arrivals or a full part this send, to clear at the next.
     touched: Vec<u32>,
-    /// Cells wanted in full this send, each once.
-    wanted: Vec<u32>,
+    /// Reused: this send's cells with news, in the order of the cells.
+    dirty: Vec<u32>,
+    /// Whether each cell is wanted in full this send: asked by every viewer's update
+    /// at once, so a flag each.
+    wanted: Vec<AtomicBool>,
     /// Reused: a cell written in full.
     scratch: CellNews,
 }
@@ -282,9 +286,16 @@ impl Parts {
             full_at: vec![NONE; grid.len()],
             world_at: NONE,
             touched: Vec::new(),
-            wanted: Vec::new(),
+            dirty: Vec::new(),
+            wanted: (0..grid.len()).map(|_| AtomicBool::new(false)).collect(),
             scratch: CellNews::default(),
         }
+    }
+
+    /// Where each cell's news is in the body.
+    #[cfg(test)]
+    pub(super) fn delta_ranges(&self) -> &[(u32, u32)] {
+        &self.delta_at
     }
 
     /// The cells.
@@ -300,42 +311,49 @@ impl Parts {
             self.full_at[cell as usize] = NONE;
         }
         self.touched.clear();
-        self.wanted.clear();
         self.body.clear();
-        self.body.extend([NO_NEWS; NIL_RUN as usize]);
     }
 
-    fn want_in_full(&mut self, cell: u32) {
-        let at = &mut self.full_at[cell as usize];
-        if *at == NONE {
-            // Marked wanted; the range is set when it is encoded.
-            *at = (u32::MAX, u32::MAX);
-            self.wanted.push(cell);
-            self.touched.push(cell);
+    fn want_in_full(&self, cell: u32) {
+        if let Some(wanted) = self.wanted.get(cell as usize) {
+            wanted.store(true, Relaxed);
         }
     }
 
-    /// Encodes each cell with news (in both forms where something entered it) and the
-    /// world's news, once each: what is the same whoever watches.
+    /// Encodes each cell's news (in both forms where something entered it) and the
+    /// world's news, once each: what is the same whoever watches. The news every
+    /// viewer that knows a cell's entities gets comes first, every cell's in order (a
+    /// nil for a cell without news), so that adjacent cells' parts are adjacent bytes.
     pub(super) fn encode_news(&mut self, sim: &Simulation) {
         let mut failed = false;
-        for &cell in sim.dirty_cells() {
-            let at = cell as usize;
+        self.dirty.clear();
+        self.dirty.extend_from_slice(sim.dirty_cells());
+        self.dirty.sort_unstable();
+        let mut dirty = self.dirty.iter().copied().peekable();
+        for cell in 0..self.delta_at.len() as u32 {
+            let start = self.body.len();
+            match dirty
+                .next_if_eq(&cell)
+                .and_then(|cell| delta_part(sim, cell))
+            {
+                Some(part) => failed |= encode_view_part(&part, &mut self.body).is_err(),
+                None => self.body.push(NO_NEWS),
+            }
+            self.delta_at[cell as usize] = range(start, self.body.len());
+        }
+        // Then, where what entered a cell can be told as a crossing to some viewers,
+        // the form with it in full for the others.
+        for &cell in &self.dirty {
+            let Some(part) = sim.cell_part(cell, false) else {
+                continue;
+            };
+            if part.entered.is_empty() || sim.cell_part(cell, true).is_none() {
+                continue;
+            }
+            let start = self.body.len();
+            failed |= encode_view_part(&part, &mut self.body).is_err();
+            self.arrivals_at[cell as usize] = range(start, self.body.len());
             self.touched.push(cell);
-            if let Some(part) = sim.cell_part(cell, false) {
-                let start = self.body.len();
-                failed |= encode_view_part(&part, &mut self.body).is_err();
-                self.delta_at[at] = range(start, self.body.len());
-                if part.entered.is_empty() {
-                    continue;
-                }
-                self.arrivals_at[at] = self.delta_at[at];
-            }
-            if let Some(part) = sim.cell_part(cell, true) {
-                let start = self.body.len();
-                failed |= encode_view_part(&part, &mut self.body).is_err();
-                self.delta_at[at] = range(start, self.body.len());
-            }
         }
         let start = self.body.len();
         if let Some(world) = sim.world_news() {
@@ -347,10 +365,16 @@ impl Parts {
         }
     }
 
-    /// Encodes each cell some viewer started seeing, in full, once each.
+    /// Encodes each cell some viewer started seeing, in full, once each, in the order
+    /// of the cells (so that a row coming into view is one slice too).
     pub(super) fn encode_wanted(&mut self, sim: &Simulation) {
         let mut failed = false;
-        for &cell in &self.wanted {
+        for (cell, wanted) in self.wanted.iter_mut().enumerate() {
+            if !std::mem::take(wanted.get_mut()) {
+                continue;
+            }
+            let cell = cell as u32;
+            self.touched.push(cell);
             sim.write_cell(cell, &mut self.scratch);
             let start = self.body.len();
             failed |= encode_view_part(&self.scratch, &mut self.body).is_err();
@@ -359,6 +383,24 @@ impl Parts {
         if failed {
             tracing::error!("a cell in full failed to encode");
         }
+    }
+}
+
+/// A cell's news for the viewers that know everything that entered it (for everyone,
+/// when nothing did, or something new to the world did).
+fn delta_part(sim: &Simulation, cell: u32) -> Option<CellPart<'_>> {
+    let part = sim.cell_part(cell, false)?;
+    if part.entered.is_empty() {
+        return Some(part);
+    }
+    sim.cell_part(cell, true).or(Some(part))
+}
+
+/// Adds `range` to a message's slices: to the last one, if it ends where `range` starts.
+fn push_range(ranges: &mut Vec<(u32, u32)>, range: (u32, u32)) {
+    match ranges.last_mut() {
+        Some(last) if last.1 == range.0 => last.1 = range.1,
+        _ => ranges.push(range),
     }
 }
 

@@ -56,6 +56,9 @@ pub(crate) struct Cells {
     position_of: Vec<(i32, i32)>,
     /// What clients are told of each entity in a cell, indexed by its id.
     known: Vec<Option<Known>>,
+    /// Each player's last input applied and its points at this send, indexed by its
+    /// id: what its own view acknowledges, read by every viewer's update at once.
+    standing: Vec<Option<(u32, u32)>>,
     /// The tick of this send.
     tick: Tick,
     /// The news for everyone.
@@ -77,6 +80,7 @@ impl Cells {
             cell_of: Vec::new(),
             position_of: Vec::new(),
             known: Vec::new(),
+            standing: Vec::new(),
             tick: Tick(0),
             world: WorldNews::default(),
             turn_window,
@@ -136,6 +140,7 @@ impl Cells {
             self.cell_of.resize(slot + 1, NOWHERE);
             self.position_of.resize(slot + 1, (0, 0));
             self.known.resize_with(slot + 1, || None);
+            self.standing.resize(slot + 1, None);
         }
         self.position_of[slot] = (now.x, now.y);
         let was = self.cell_of[slot];
@@ -181,7 +186,21 @@ impl Cells {
             self.leave(id, cell);
             self.cell_of[id.0 as usize] = NOWHERE;
             self.known[id.0 as usize] = None;
+            self.standing[id.0 as usize] = None;
         }
+    }
+
+    /// Notes a player's last input applied (`seq`) and its `points` at this send; after
+    /// [`Cells::place`].
+    pub(crate) fn note_player(&mut self, id: EntityId, seq: u32, points: u32) {
+        if let Some(standing) = self.standing.get_mut(id.0 as usize) {
+            *standing = Some((seq, points));
+        }
+    }
+
+    /// A player's last input applied and its points at this send.
+    pub(crate) fn ack_and_score(&self, id: EntityId) -> Option<(u32, u32)> {
+        self.standing.get(id.0 as usize).copied().flatten()
     }
 
     fn leave(&mut self, id: EntityId, cell: u32) {

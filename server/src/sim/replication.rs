@@ -105,6 +105,9 @@ pub(crate) fn build_delta(
             cells.place(&now, predicted.as_ref(), report, || {
                 spawn_of(id.0, body, player)
             });
+            if let (Some(steering), Some(score)) = (steering, score) {
+                cells.note_player(id.0, steering.seq, score.0);
+            }
         }
         if report {
             delta.moved.push(now);

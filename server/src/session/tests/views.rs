@@ -1,7 +1,7 @@
 //! Interest management through a session without sockets: each viewer's mirror, built
 //! from its views alone, holds exactly what the server holds in the cells it sees.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use arena_shared::cells::CellGrid;
 use arena_shared::mirror::Mirror;
@@ -311,4 +311,69 @@ fn what_a_send_encodes_does_not_depend_on_how_many_watch() {
         assert!(encoded[0] == encoded[1], "the same parts, whoever watches");
     }
     assert!(crossings > 100, "sends had news to encode: {crossings}");
+}
+
+#[test]
+fn every_cell_s_news_lies_end_to_end_in_the_order_of_the_cells() {
+    let mut session = Session::new("t".into(), &tunables(BIG), 7);
+    let mut players: Vec<_> = (0..12)
+        .map(|conn| viewer(&mut session, conn, Role::Player))
+        .collect();
+    let fanout = FanoutPool::inline();
+    let mut rng = fastrand::Rng::with_seed(3);
+    let mut with_news = 0;
+    for seq in 1..=60 {
+        for (_, input) in &players {
+            input.store(Move {
+                seq,
+                dx: rng.i8(-127..=127),
+                dy: rng.i8(-127..=127),
+            });
+        }
+        session.tick(&fanout);
+        for (player, _) in &mut players {
+            player.read();
+        }
+        let parts = session.parts.as_deref().expect("cells in use");
+        let ranges = parts.delta_ranges();
+        assert_eq!(ranges[0].0, 0, "the first cell's news opens the body");
+        for pair in ranges.windows(2) {
+            assert_eq!(
+                pair[0].1, pair[1].0,
+                "each cell's news ends where the next's starts"
+            );
+        }
+        with_news += ranges.iter().filter(|(start, end)| end - start > 1).count();
+    }
+    assert!(with_news > 60, "cells had news: {with_news}");
+}
+
+#[test]
+fn a_row_of_a_view_with_nothing_new_to_its_viewer_is_one_slice() {
+    let quiet = "[arena]\nwidth = 4000\nheight = 3000\n[balls]\ncount = 0\n\
+                 [interest]\ncell_size = 400\nview_radius = 800\n";
+    let mut session = Session::new("t".into(), &tunables(quiet), 7);
+    let (mut still, _input) = viewer(&mut session, 1, Role::Player);
+    let fanout = FanoutPool::inline();
+    for _ in 0..3 {
+        session.tick(&fanout);
+        still.read();
+    }
+    let grid = session.sim.grid().expect("cells");
+    let Kind::Viewer {
+        sight: Some(sight), ..
+    } = &session.members[0].kind
+    else {
+        panic!("a viewer with a sight")
+    };
+    let rows: BTreeSet<u32> = sight.seen().iter().map(|cell| cell / grid.cols()).collect();
+    assert!(rows.len() >= 3, "a view of several rows: {rows:?}");
+    let (_, slices) = sight.message();
+    assert_eq!(
+        slices.len(),
+        rows.len() + 1,
+        "a slice per row of {} cells, and the world's news",
+        sight.seen().len()
+    );
+    assert!(still.views >= 2, "the views decode");
 }
