@@ -72,6 +72,32 @@ impl FanoutPool {
         })
     }
 
+    /// Threads a split may use, the calling one included.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Runs `work` on every item, each on a thread of its own (the first on the
+    /// calling thread) when there are several: for a few big shares of work that are
+    /// already split, one per thread ([`FanoutPool::threads`]). More items than threads
+    /// queue for them.
+    pub fn for_each_apart<T: Send>(&self, items: &mut [T], work: impl Fn(&mut T) + Sync) {
+        let Some(pool) = &self.pool else {
+            items.iter_mut().for_each(work);
+            return;
+        };
+        let Some((mine, others)) = items.split_first_mut() else {
+            return;
+        };
+        pool.in_place_scope(|scope| {
+            for item in others {
+                let work = &work;
+                scope.spawn(move |_| work(item));
+            }
+            work(mine);
+        });
+    }
+
     /// Runs `send` on chunks that together hold every item once (one chunk per
     /// thread, or all of them in one when there are few), and sums what each call
     /// returned: for sends that go in an order of their own within each thread's share.
@@ -124,6 +150,31 @@ mod tests {
             assert_eq!(visited, len);
             assert!(items.iter().all(|&n| n == 1), "each item exactly once");
         }
+    }
+
+    #[test]
+    fn items_apart_are_each_worked_once_on_threads_of_their_own() {
+        let pool = FanoutPool::new(2).expect("a pool starts");
+        assert_eq!(pool.threads(), 2);
+        for len in [0, 1, 2, 5] {
+            let mut items: Vec<(u32, Option<std::thread::ThreadId>)> = vec![(0, None); len];
+            pool.for_each_apart(&mut items, |(count, thread)| {
+                *count += 1;
+                *thread = Some(std::thread::current().id());
+            });
+            assert!(items.iter().all(|&(n, _)| n == 1), "each item exactly once");
+            if len >= 2 {
+                assert_eq!(
+                    items[0].1,
+                    Some(std::thread::current().id()),
+                    "the first here"
+                );
+                assert_ne!(items[1].1, items[0].1, "the second on the pool");
+            }
+        }
+        let mut inline = [0u32; 3];
+        FanoutPool::inline().for_each_apart(&mut inline, |n| *n += 1);
+        assert_eq!(inline, [1, 1, 1]);
     }
 
     #[test]

@@ -354,7 +354,7 @@ impl Session {
             Kind::Viewer { .. } => 0,
         }) > 0;
         let encoding = std::time::Instant::now();
-        parts.encode_wanted(&self.sim);
+        parts.encode_wanted(cells, fanout);
         report.encode += encoding.elapsed();
         let tick = self.sim.tick();
         let parts = &*parts;

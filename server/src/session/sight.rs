@@ -18,6 +18,7 @@ use arena_shared::cells::CellGrid;
 use arena_shared::codec::{NO_NEWS, encode_view_part, write_view_head};
 use arena_shared::protocol::{Ack, Around, CellNews, CellPart, EntityId, Look, Score, Tick};
 
+use crate::fanout::FanoutPool;
 use crate::frame::{MAX_HEADER, header_in_front};
 use crate::sim::{Cells, Simulation};
 
@@ -272,8 +273,40 @@ pub(super) struct Parts {
     /// Whether each cell is wanted in full this send: asked by every viewer's update
     /// at once, so a flag each.
     wanted: Vec<AtomicBool>,
-    /// Reused: a cell written in full.
+    /// Reused: this send's cells wanted in full, in the order of the cells.
+    wanted_cells: Vec<u32>,
+    /// Reused: the cells in full, each thread's share of them.
+    shares: Vec<FullShare>,
+}
+
+/// Cells in full below which one thread encodes them all: waking another costs about
+/// as much as a dozen.
+pub(super) const FULL_SPLIT_MIN: usize = 32;
+
+/// One thread's share of the cells wanted in full, encoded into a buffer of its own
+/// (appended to the parts' body afterwards, in order).
+#[derive(Debug, Default)]
+struct FullShare {
+    cells: Vec<u32>,
+    body: Vec<u8>,
+    /// Each cell's range in `body`.
+    ranges: Vec<(u32, u32)>,
     scratch: CellNews,
+    failed: bool,
+}
+
+impl FullShare {
+    fn encode(&mut self, cells: &Cells) {
+        self.body.clear();
+        self.ranges.clear();
+        self.failed = false;
+        for &cell in &self.cells {
+            cells.write_full(cell, &mut self.scratch);
+            let start = self.body.len();
+            self.failed |= encode_view_part(&self.scratch, &mut self.body).is_err();
+            self.ranges.push(range(start, self.body.len()));
+        }
+    }
 }
 
 impl Parts {
@@ -288,8 +321,15 @@ impl Parts {
             touched: Vec::new(),
             dirty: Vec::new(),
             wanted: (0..grid.len()).map(|_| AtomicBool::new(false)).collect(),
-            scratch: CellNews::default(),
+            wanted_cells: Vec::new(),
+            shares: Vec::new(),
         }
+    }
+
+    /// How many cells the last send encoded in full.
+    #[cfg(test)]
+    pub(super) fn cells_in_full(&self) -> usize {
+        self.wanted_cells.len()
     }
 
     /// Where each cell's news is in the body.
@@ -366,20 +406,43 @@ impl Parts {
     }
 
     /// Encodes each cell some viewer started seeing, in full, once each, in the order
-    /// of the cells (so that a row coming into view is one slice too).
-    pub(super) fn encode_wanted(&mut self, sim: &Simulation) {
-        let mut failed = false;
-        for (cell, wanted) in self.wanted.iter_mut().enumerate() {
-            if !std::mem::take(wanted.get_mut()) {
-                continue;
+    /// of the cells (so that a row coming into view is one slice too). Many are split
+    /// over `fanout`'s threads, each encoding a run of them into a buffer of its own.
+    pub(super) fn encode_wanted(&mut self, cells: &Cells, fanout: &FanoutPool) {
+        let wanted = &mut self.wanted_cells;
+        wanted.clear();
+        for (cell, flag) in self.wanted.iter_mut().enumerate() {
+            if std::mem::take(flag.get_mut()) {
+                wanted.push(cell as u32);
             }
-            let cell = cell as u32;
-            self.touched.push(cell);
-            sim.write_cell(cell, &mut self.scratch);
-            let start = self.body.len();
-            failed |= encode_view_part(&self.scratch, &mut self.body).is_err();
-            self.full_at[cell as usize] = range(start, self.body.len());
         }
+        let threads = if wanted.len() < FULL_SPLIT_MIN {
+            1
+        } else {
+            fanout.threads()
+        };
+        if self.shares.len() < threads {
+            self.shares.resize_with(threads, FullShare::default);
+        }
+        let shares = &mut self.shares[..threads];
+        let mut runs = wanted.chunks(wanted.len().div_ceil(threads).max(1));
+        for share in shares.iter_mut() {
+            share.cells.clear();
+            share
+                .cells
+                .extend_from_slice(runs.next().unwrap_or_default());
+        }
+        fanout.for_each_apart(shares, |share| share.encode(cells));
+        let mut failed = false;
+        for share in &*shares {
+            let offset = self.body.len();
+            self.body.extend_from_slice(&share.body);
+            for (&cell, &(start, end)) in share.cells.iter().zip(&share.ranges) {
+                self.full_at[cell as usize] = range(offset + start as usize, offset + end as usize);
+            }
+            failed |= share.failed;
+        }
+        self.touched.extend_from_slice(&self.wanted_cells);
         if failed {
             tracing::error!("a cell in full failed to encode");
         }

@@ -307,7 +307,8 @@ fn what_a_send_encodes_does_not_depend_on_how_many_watch() {
                 client.read();
             }
         }
-        crossings += usize::from(encoded[0].len() > 2);
+        let parts = games[0].0.parts.as_deref().expect("cells");
+        crossings += usize::from(parts.delta_ranges().iter().any(|(a, b)| b - a > 1));
         assert!(encoded[0] == encoded[1], "the same parts, whoever watches");
     }
     assert!(crossings > 100, "sends had news to encode: {crossings}");
@@ -376,4 +377,58 @@ fn a_row_of_a_view_with_nothing_new_to_its_viewer_is_one_slice() {
         sight.seen().len()
     );
     assert!(still.views >= 2, "the views decode");
+}
+
+#[test]
+fn views_are_the_same_bytes_whether_one_thread_or_two_encode_and_send_them() {
+    // Thirty players welcomed at once want more cells in full than one thread encodes
+    // alone, and they keep crossing into new ones.
+    let config = format!("{BIG}[players]\nspeed = 600\n");
+    let pools = [
+        FanoutPool::inline(),
+        FanoutPool::new(2).expect("a pool starts"),
+    ];
+    let mut sent = Vec::new();
+    for fanout in &pools {
+        let mut session = Session::new("t".into(), &tunables(&config), 5);
+        let mut clients = Vec::new();
+        for conn in 0..30 {
+            let (client, input) = join(&mut session, conn, Role::Player, ROOMY);
+            input.store(Move {
+                seq: 1,
+                dx: ((conn * 37) % 255) as i8,
+                dy: ((conn * 53 + 90) % 255) as i8,
+            });
+            clients.push(client);
+        }
+        let mut views = Vec::new();
+        let mut most_in_full = 0;
+        for _ in 0..90 {
+            session.tick(fanout);
+            let parts = session.parts.as_deref().expect("cells");
+            most_in_full = most_in_full.max(parts.cells_in_full());
+            for client in &mut clients {
+                let bytes = client.read();
+                let mut rest = &bytes[..];
+                while !rest.is_empty() {
+                    let (payload, after) =
+                        crate::frame::split_payload(rest).expect("whole binary frames");
+                    if matches!(decode_server(payload), Ok(ServerMessage::View(_))) {
+                        views.push(payload.to_vec());
+                    }
+                    rest = after;
+                }
+            }
+        }
+        assert!(
+            most_in_full >= super::sight::FULL_SPLIT_MIN,
+            "enough cells in full to split: {most_in_full}"
+        );
+        sent.push(views);
+    }
+    assert_eq!(sent[0].len(), 30 * 90, "a view to every player every send");
+    assert!(
+        sent[0] == sent[1],
+        "the same bytes on one thread and on two"
+    );
 }
