@@ -78,38 +78,45 @@ impl CellGrid {
     /// holding the same disc whatever the point's place in its cell would be 25.
     pub fn within_reach(&self, x: i32, y: i32, out: &mut Vec<u32>) {
         out.clear();
-        let size = i64::from(self.cell_size);
-        let (x, y, r) = (i64::from(x), i64::from(y), i64::from(self.radius));
+        // Every server viewer's view is worked out again each send it moved: the
+        // divisions stay in 32 bits and only the squares in 64.
+        let (size, r) = (self.cell_size, self.radius);
         // How far `v` is from the span of cell `i` along one axis (0 inside it).
-        let gap = |v: i64, i: i64| (i * size - v).max(v - (i + 1) * size).max(0);
+        let gap = |v: i32, i: i32| {
+            let start = i64::from(i) * i64::from(size);
+            (start - i64::from(v))
+                .max(i64::from(v) - start - i64::from(size))
+                .max(0)
+        };
         // Candidates: from the cell before the one holding `v - r` (a cell ending exactly
         // there is in reach) to the one holding `v + r`.
-        let span = |v: i64, count: u32| {
-            let last = i64::from(count) - 1;
-            let first = (v - r).div_euclid(size) - 1;
+        let span = |v: i32, count: u32| {
+            let last = count as i32 - 1;
+            let first = v.saturating_sub(r).div_euclid(size) - 1;
             (
                 first.clamp(0, last),
-                (v + r).div_euclid(size).clamp(0, last),
+                v.saturating_add(r).div_euclid(size).clamp(0, last),
             )
         };
-        let (rows, last_col) = (span(y, self.rows), i64::from(self.cols) - 1);
+        let (rows, last_col) = (span(y, self.rows), self.cols as i32 - 1);
+        let r2 = i64::from(r) * i64::from(r);
         for row in rows.0..=rows.1 {
-            let room = r * r - gap(y, row).pow(2);
+            let room = r2 - gap(y, row).pow(2);
             if room < 0 {
                 continue;
             }
             // The columns at most `reach` away along x: a cell left of `x` is in when its
             // right edge is at least `x - reach`, one right of it when its left edge is
             // at most `x + reach` (the same cells as `dx² + dy² <= r²`, one by one).
-            let reach = room.isqrt();
-            let first = -(reach - x).div_euclid(size) - 1;
-            let last = (x + reach).div_euclid(size);
+            let reach = floor_sqrt(room) as i32;
+            let first = -(reach.saturating_sub(x)).div_euclid(size) - 1;
+            let last = x.saturating_add(reach).div_euclid(size);
             if last < 0 || first > last_col {
                 continue;
             }
-            let first_cell = row * i64::from(self.cols);
-            let (first, last) = (first.max(0), last.min(last_col));
-            out.extend((first_cell + first..=first_cell + last).map(|cell| cell as u32));
+            let first_cell = row as u32 * self.cols;
+            let (first, last) = (first.max(0) as u32, last.min(last_col) as u32);
+            out.extend(first_cell + first..=first_cell + last);
         }
     }
 
@@ -129,9 +136,35 @@ impl CellGrid {
     }
 }
 
+/// The integer square root of `n` (0 ≤ `n` < 2⁶²): from the float's, which is within
+/// one of it, then made exact.
+fn floor_sqrt(n: i64) -> i64 {
+    let mut root = (n as f64).sqrt() as i64;
+    while root * root > n {
+        root -= 1;
+    }
+    while (root + 1) * (root + 1) <= n {
+        root += 1;
+    }
+    root
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_square_root_is_the_integer_one_around_every_square() {
+        let big = (1i64 << 31) - 1;
+        for k in (0..100_000).chain(big - 1_000..=big) {
+            let square = k * k;
+            assert_eq!(floor_sqrt(square), k);
+            assert_eq!(floor_sqrt(square + 2 * k), k, "just below the next square");
+            if k > 0 {
+                assert_eq!(floor_sqrt(square - 1), k - 1, "just below {k}²");
+            }
+        }
+    }
 
     fn grid() -> CellGrid {
         let arena = ArenaInfo {
