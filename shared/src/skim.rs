@@ -2,11 +2,11 @@
 //!
 //! A load generator receives every delta of a session on every one of its hundreds of
 //! sockets, on the same machine as the server, so its decoding must be cheap: a delta
-//! is stepped through marker by marker ([`delta`]); the rarer messages are read from
+//! or a view is stepped through marker by marker ([`fast`]); the rarer messages are read from
 //! the same bytes as [`crate::codec::decode_server`] into types that skip the entity
 //! lists with serde's `IgnoredAny`, which walks MessagePack without allocating.
 
-mod delta;
+mod fast;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -117,9 +117,14 @@ struct PongHead {
 
 /// Skims one server frame.
 pub fn skim_server(frame: &[u8]) -> Result<Skim, DecodeError> {
-    if let Some(skimmed) = delta::skim_delta(frame) {
-        let (tick, acks) = skimmed?;
-        return Ok(Skim::Delta { tick, acks });
+    if let Some(skimmed) = fast::skim_send(frame) {
+        let fast::Skimmed { tick, acks, fresh } = skimmed?;
+        // A fresh view replaces what the client knew, as a snapshot does.
+        return Ok(if fresh {
+            Skim::Snapshot { tick, acks }
+        } else {
+            Skim::Delta { tick, acks }
+        });
     }
     Ok(match rmp_serde::from_slice::<Message>(frame)? {
         Message::Welcome(w) => Skim::Welcome {
@@ -294,5 +299,17 @@ mod tests {
             }
         );
         assert!(skim_server(b"\xc1").is_err());
+        // Views and deltas take the fast path, which refuses a frame cut short or with
+        // bytes after its end as decoding does.
+        for message in [&fresh, &next, &ServerMessage::Delta(Cow::Borrowed(&delta))] {
+            let whole = frame(message);
+            assert!(fast::skim_send(&whole).is_some(), "the fast path reads it");
+            for cut in 1..whole.len() {
+                assert!(skim_server(&whole[..cut]).is_err(), "cut at {cut}");
+            }
+            let mut longer = whole.clone();
+            longer.push(0);
+            assert!(skim_server(&longer).is_err(), "a byte after its end");
+        }
     }
 }
