@@ -301,10 +301,17 @@ async fn play(
             .mul_f64(rng.f64());
     let mut said = 0u32;
     let mut welcomed = false;
+    // Made once and polled again each turn of the loop: a future made afresh every
+    // message would register with the token, or the timer wheel, and leave again, per
+    // message and bot.
+    let stop = shared.stop.cancelled();
+    let move_due = sleep_until(next_move);
+    let chat_due = sleep_until(next_chat);
+    tokio::pin!(stop, move_due, chat_due);
     let ended = loop {
         tokio::select! {
             biased;
-            () = shared.stop.cancelled() => {
+            () = &mut stop => {
                 let _ = timeout(Duration::from_secs(1), ws.close(1000)).await;
                 break Ended::Stopped;
             }
@@ -355,8 +362,9 @@ async fn play(
                 }
                 Err(err) => break Ended::Lost(err.to_string()),
             },
-            () = sleep_until(next_chat), if welcomed && config.chat_every.is_some() => {
+            () = &mut chat_due, if welcomed && config.chat_every.is_some() => {
                 next_chat += chat_every;
+                chat_due.as_mut().reset(next_chat);
                 said += 1;
                 let line = ClientMessage::Chat(Say { text: format!("bot line {said}") });
                 let Ok(bytes) = encode_client(&line) else { continue };
@@ -364,8 +372,9 @@ async fn play(
                     break Ended::Lost(err.to_string());
                 }
             }
-            () = sleep_until(next_move), if welcomed => {
+            () = &mut move_due, if welcomed => {
                 next_move += period;
+                move_due.as_mut().reset(next_move);
                 let (x, y) = if rng.f64() < STOP_CHANCE {
                     (0.0, 0.0)
                 } else {
