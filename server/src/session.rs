@@ -325,13 +325,13 @@ impl Session {
         let Some(parts) = self.parts.as_deref_mut() else {
             return report;
         };
-        parts.start();
-        let encoding = std::time::Instant::now();
-        parts.encode_news(&self.sim);
-        report.encode = encoding.elapsed();
         let Some(cells) = self.sim.cells() else {
             return report;
         };
+        parts.start();
+        let encoding = std::time::Instant::now();
+        parts.encode_news(cells);
+        report.encode = encoding.elapsed();
         // Every viewer's view brought up to date at once (each reads the cells only),
         // and the cells coming into someone's view asked for in full.
         let wanting = &*parts;

@@ -23,8 +23,7 @@ use std::collections::HashMap;
 
 use arena_shared::cells::CellGrid;
 use arena_shared::protocol::{
-    ArenaInfo, CellNews, CellPart, Delta, EntityId, GameEvent, RoundState, Snapshot, Tick,
-    ViewInfo, WorldNews,
+    ArenaInfo, Delta, EntityId, GameEvent, RoundState, Snapshot, Tick, ViewInfo,
 };
 use arena_shared::quantize::{direction_from_wire, position_to_wire};
 use bevy_ecs::prelude::*;
@@ -217,27 +216,11 @@ impl Simulation {
         self.cells()?.position_of(id)
     }
 
-    /// The cells with news in the last send (none without interest management).
-    pub fn dirty_cells(&self) -> &[u32] {
-        self.cells().map(Cells::dirty).unwrap_or_default()
-    }
-
-    /// A cell's news in the last send as encoded for the clients that know every
-    /// entity that entered it (`known`; `None` if one is new to the world) or for
-    /// the others.
-    pub fn cell_part(&self, cell: u32, known: bool) -> Option<CellPart<'_>> {
-        self.cells()?.part(cell, known)
-    }
-
-    /// The last send's news for everyone, with interest management.
-    pub fn world_news(&self) -> Option<&WorldNews> {
-        self.cells().map(|c| &c.world)
-    }
-
     /// Writes a cell in full into `out`: every entity in it entered, with its fixed
     /// facts and its motion as clients that followed every send believe it, and the
     /// cell's events this send.
-    pub fn write_cell(&self, cell: u32, out: &mut CellNews) {
+    #[cfg(test)]
+    pub(crate) fn write_cell(&self, cell: u32, out: &mut arena_shared::protocol::CellNews) {
         match self.cells() {
             Some(cells) => cells.write_full(cell, out),
             None => out.clear(),
@@ -248,7 +231,11 @@ impl Simulation {
     /// what its replica last sent, not from what the cells keep: what tests hold the
     /// views to.
     #[cfg(test)]
-    pub(crate) fn cell_as_the_world_has_it(&mut self, cell: u32, out: &mut CellNews) {
+    pub(crate) fn cell_as_the_world_has_it(
+        &mut self,
+        cell: u32,
+        out: &mut arena_shared::protocol::CellNews,
+    ) {
         out.clear();
         let Some(cells) = self.world.get_resource::<Cells>() else {
             return;

@@ -16,11 +16,11 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use arena_shared::cells::CellGrid;
 use arena_shared::codec::{NO_NEWS, encode_view_part, write_view_head};
-use arena_shared::protocol::{Ack, Around, CellNews, CellPart, EntityId, Look, Score, Tick};
+use arena_shared::protocol::{Ack, Around, CellNews, EntityId, Look, Score, Tick};
 
 use crate::fanout::FanoutPool;
 use crate::frame::{MAX_HEADER, header_in_front};
-use crate::sim::{Cells, Simulation};
+use crate::sim::Cells;
 
 /// No range: a cell without a part of that form this send.
 const NONE: (u32, u32) = (0, 0);
@@ -364,41 +364,41 @@ impl Parts {
     /// world's news, once each: what is the same whoever watches. The news every
     /// viewer that knows a cell's entities gets comes first, every cell's in order (a
     /// nil for a cell without news), so that adjacent cells' parts are adjacent bytes.
-    pub(super) fn encode_news(&mut self, sim: &Simulation) {
+    pub(super) fn encode_news(&mut self, cells: &Cells) {
         let mut failed = false;
         self.dirty.clear();
-        self.dirty.extend_from_slice(sim.dirty_cells());
+        self.dirty.extend_from_slice(cells.dirty());
         self.dirty.sort_unstable();
         let mut dirty = self.dirty.iter().copied().peekable();
         for cell in 0..self.delta_at.len() as u32 {
             let start = self.body.len();
-            match dirty
-                .next_if_eq(&cell)
-                .and_then(|cell| delta_part(sim, cell))
-            {
-                Some(part) => failed |= encode_view_part(&part, &mut self.body).is_err(),
-                None => self.body.push(NO_NEWS),
-            }
-            self.delta_at[cell as usize] = range(start, self.body.len());
-        }
-        // Then, where what entered a cell can be told as a crossing to some viewers,
-        // the form with it in full for the others.
-        for &cell in &self.dirty {
-            let Some(part) = sim.cell_part(cell, false) else {
+            let Some(part) = dirty.next_if_eq(&cell).and_then(|c| cells.part(c, false)) else {
+                self.body.push(NO_NEWS);
+                self.delta_at[cell as usize] = range(start, self.body.len());
                 continue;
             };
-            if part.entered.is_empty() || sim.cell_part(cell, true).is_none() {
-                continue;
+            // What entered is told as a crossing to the viewers that know it (unless
+            // something is new to the world); the others get it in full, below.
+            let known = (!part.entered.is_empty())
+                .then(|| cells.part(cell, true))
+                .flatten();
+            if known.is_some() {
+                self.touched.push(cell);
             }
+            failed |= encode_view_part(&known.unwrap_or(part), &mut self.body).is_err();
+            self.delta_at[cell as usize] = range(start, self.body.len());
+        }
+        // The cells just touched are those with both forms: here is the one in full.
+        for &cell in &self.touched {
+            let Some(part) = cells.part(cell, false) else {
+                continue;
+            };
             let start = self.body.len();
             failed |= encode_view_part(&part, &mut self.body).is_err();
             self.arrivals_at[cell as usize] = range(start, self.body.len());
-            self.touched.push(cell);
         }
         let start = self.body.len();
-        if let Some(world) = sim.world_news() {
-            failed |= encode_view_part(world, &mut self.body).is_err();
-        }
+        failed |= encode_view_part(&cells.world, &mut self.body).is_err();
         self.world_at = range(start, self.body.len());
         if failed {
             tracing::error!("a view part failed to encode");
@@ -447,16 +447,6 @@ impl Parts {
             tracing::error!("a cell in full failed to encode");
         }
     }
-}
-
-/// A cell's news for the viewers that know everything that entered it (for everyone,
-/// when nothing did, or something new to the world did).
-fn delta_part(sim: &Simulation, cell: u32) -> Option<CellPart<'_>> {
-    let part = sim.cell_part(cell, false)?;
-    if part.entered.is_empty() {
-        return Some(part);
-    }
-    sim.cell_part(cell, true).or(Some(part))
 }
 
 /// Adds `range` to a message's slices: to the last one, if it ends where `range` starts.

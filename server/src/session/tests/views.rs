@@ -90,6 +90,21 @@ fn truth(session: &mut Session, around: Around) -> Known {
     out
 }
 
+/// Players `0..count` joined, each set off in a direction of its own.
+fn steering_players(session: &mut Session, count: u64) -> Vec<Client> {
+    (0..count)
+        .map(|conn| {
+            let (client, input) = join(session, conn, Role::Player, ROOMY);
+            input.store(Move {
+                seq: 1,
+                dx: ((conn * 37) % 255) as i8,
+                dy: ((conn * 53 + 90) % 255) as i8,
+            });
+            client
+        })
+        .collect()
+}
+
 /// What a player's view is around: where it was at the last send.
 fn around(session: &Session, player: EntityId) -> Around {
     let (x, y) = session.sim.position_of(player).expect("placed");
@@ -273,16 +288,7 @@ fn what_a_send_encodes_does_not_depend_on_how_many_watch() {
     let mut games = Vec::new();
     for followers in [0u64, 200] {
         let mut session = Session::new("t".into(), &tunables(&config), 11);
-        let mut clients = Vec::new();
-        for conn in 0..20 {
-            let (client, input) = join(&mut session, conn, Role::Player, ROOMY);
-            input.store(Move {
-                seq: 1,
-                dx: ((conn * 37) % 255) as i8,
-                dy: ((conn * 53 + 90) % 255) as i8,
-            });
-            clients.push(client);
-        }
+        let mut clients = steering_players(&mut session, 20);
         for conn in 20..20 + followers {
             let (client, _) = join(&mut session, conn, Role::Spectator, ROOMY);
             clients.push(client);
@@ -391,16 +397,7 @@ fn views_are_the_same_bytes_whether_one_thread_or_two_encode_and_send_them() {
     let mut sent = Vec::new();
     for fanout in &pools {
         let mut session = Session::new("t".into(), &tunables(&config), 5);
-        let mut clients = Vec::new();
-        for conn in 0..30 {
-            let (client, input) = join(&mut session, conn, Role::Player, ROOMY);
-            input.store(Move {
-                seq: 1,
-                dx: ((conn * 37) % 255) as i8,
-                dy: ((conn * 53 + 90) % 255) as i8,
-            });
-            clients.push(client);
-        }
+        let mut clients = steering_players(&mut session, 30);
         let mut views = Vec::new();
         let mut most_in_full = 0;
         for _ in 0..90 {
