@@ -123,7 +123,11 @@ impl ReplayFile {
 
     /// The round's game at its start, and the tunables it runs under.
     fn game(&self) -> Result<(Tunables, Simulation), ReplayError> {
-        let tunables = Tunables::merged(&self.tunables, "the replay")?;
+        let mut tunables = Tunables::merged(&self.tunables, "the replay")?;
+        // A replay is watched whole: its game runs without cells, whose bookkeeping
+        // changes nothing in it.
+        tunables.interest.cell_size = 0.0;
+        tunables.interest.view_radius = 0.0;
         let sim = Simulation::resume(&tunables, &self.recording.keyframe);
         Ok((tunables, sim))
     }

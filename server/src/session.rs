@@ -57,8 +57,16 @@ pub struct TickReport {
 struct Member {
     conn: ConnId,
     outbox: Outbox,
+    /// The cohort of viewers it is sent with, with interest management (see
+    /// [`crate::sim::Cells`]); [`NOT_SENT_VIEWS`] for a controller. Each send sorts the
+    /// members by it, if a join or a leave unsorted them, and takes the due cohort's
+    /// run of them: the other cohorts' viewers are not even looked at.
+    cohort: u32,
     kind: Kind,
 }
+
+/// The cohort of a member that is sent no views.
+const NOT_SENT_VIEWS: u32 = u32::MAX;
 
 /// What a connection is to the session.
 enum Kind {
@@ -251,14 +259,19 @@ impl Session {
         };
 
         let mut report = TickReport::default();
-        // Not a send tick (see `network.send_hz`): what happened waits for the next
-        // delta. Nobody to send to (an empty session, or only players waiting to
-        // reconnect): the game goes on, but there is nothing to encode.
-        if !self.sim.is_send_tick() || self.members.is_empty() {
+        // Nobody to send to (an empty session, or only players waiting to reconnect):
+        // the game goes on, but there is nothing to encode. With interest management,
+        // every tick sends to one cohort of the viewers.
+        if self.members.is_empty() {
             return report;
         }
         if self.parts.is_some() {
             return self.send_views(fanout);
+        }
+        // Not a send tick (see `network.send_hz`): what happened waits for the next
+        // delta.
+        if !self.sim.is_send_tick() {
+            return report;
         }
         let Some(delta) = encode(
             &mut self.encoder,
@@ -303,9 +316,10 @@ impl Session {
         report
     }
 
-    /// A send of a world with interest management: joiners welcomed, each viewer's
-    /// view brought up to date, the parts encoded once, and each viewer's message
-    /// gathered from its head and the parts of the cells it sees.
+    /// A send of a world with interest management, to the cohort due this tick:
+    /// joiners welcomed, each of its viewers' views brought up to date, the parts
+    /// encoded once, and each of its viewers' message gathered from its head and the
+    /// parts of the cells it sees. Controllers are fed on the whole world's send ticks.
     fn send_views(&mut self, fanout: &FanoutPool) -> TickReport {
         let sending = std::time::Instant::now();
         let joining = self.members.iter().any(|m| {
@@ -325,9 +339,19 @@ impl Session {
         let Some(parts) = self.parts.as_deref_mut() else {
             return report;
         };
-        let Some(cells) = self.sim.cells() else {
+        let (Some(cells), Some((cohort, _))) = (self.sim.cells(), self.sim.cohort_due()) else {
             return report;
         };
+        if !self.members.is_sorted_by_key(|m| m.cohort) {
+            self.members.sort_by_key(|m| m.cohort);
+        }
+        let controllers = self
+            .members
+            .last()
+            .is_some_and(|m| m.cohort == NOT_SENT_VIEWS);
+        let first = self.members.partition_point(|m| m.cohort < cohort);
+        let end = first + self.members[first..].partition_point(|m| m.cohort == cohort);
+        let due = &mut self.members[first..end];
         parts.start();
         let encoding = std::time::Instant::now();
         parts.encode_news(cells);
@@ -335,10 +359,14 @@ impl Session {
         // Every viewer's view brought up to date at once (each reads the cells only),
         // and the cells coming into someone's view asked for in full.
         let wanting = &*parts;
-        let controllers = fanout.for_each(&mut self.members, |member| match &mut member.kind {
-            Kind::Viewer {
-                sight: Some(sight), ..
-            } => {
+        fanout.for_each_chunk(due, |share| {
+            for member in share {
+                let Kind::Viewer {
+                    sight: Some(sight), ..
+                } = &mut member.kind
+                else {
+                    continue;
+                };
                 let lagging = member.outbox.lagging();
                 if lagging && member.outbox.wants_snapshot() {
                     sight.forget();
@@ -348,11 +376,9 @@ impl Session {
                     sight.update(cells);
                     sight.want_entering(wanting);
                 }
-                0usize
             }
-            Kind::Controller { .. } => 1,
-            Kind::Viewer { .. } => 0,
-        }) > 0;
+            Updated
+        });
         let encoding = std::time::Instant::now();
         parts.encode_wanted(cells, fanout);
         report.encode += encoding.elapsed();
@@ -402,7 +428,7 @@ impl Session {
         // the viewers, so the pool is woken once): whoever just steered sees it
         // acknowledged soonest, and a view with nothing of its viewer's own waits the
         // few milliseconds the others take.
-        let sent = fanout.for_each_chunk(&mut self.members, |share| {
+        let sent = fanout.for_each_chunk(due, |share| {
             let mut sent = Fanned::default();
             for answering in [true, false] {
                 for member in share.iter_mut() {
@@ -419,15 +445,21 @@ impl Session {
         report.bytes = sent.bytes;
         report.dropped = sent.dropped;
         report.resyncs = sent.resyncs;
-        if controllers {
+        if controllers && self.sim.is_send_tick() {
             self.feed_controllers();
         }
         report
     }
 
-    /// A spectator's choice of what it watches (interest management).
+    /// A spectator's choice of what it watches (interest management). One that follows
+    /// a player joins the player's cohort, so that the two are told the same states at
+    /// the same ticks; its next message, then, starts from nothing.
     pub fn look(&mut self, conn: ConnId, look: arena_shared::protocol::Look) {
         let see_all = self.sim.view_info().is_some_and(|v| v.see_all);
+        let followed = match look {
+            arena_shared::protocol::Look::Follow { id } => self.cohort_of(id),
+            _ => None,
+        };
         for member in &mut self.members {
             if member.conn == conn
                 && let Kind::Viewer {
@@ -437,8 +469,38 @@ impl Session {
                 } = &mut member.kind
             {
                 sight.look(look, see_all);
+                if let Some(cohort) = followed
+                    && cohort != member.cohort
+                {
+                    member.cohort = cohort;
+                    sight.forget();
+                }
             }
         }
+    }
+
+    /// The cohort of the viewer playing `player`.
+    fn cohort_of(&self, player: EntityId) -> Option<u32> {
+        self.members.iter().find_map(|m| match &m.kind {
+            Kind::Viewer {
+                player: Some(id), ..
+            } if *id == player => Some(m.cohort),
+            _ => None,
+        })
+    }
+
+    /// The cohort with the fewest viewers (the first of those), for a new one.
+    fn quietest_cohort(&self) -> u32 {
+        let Some((_, count)) = self.sim.cohort_due() else {
+            return 0;
+        };
+        let mut sizes = vec![0u32; count as usize];
+        for member in &self.members {
+            if let Some(size) = sizes.get_mut(member.cohort as usize) {
+                *size += 1;
+            }
+        }
+        (0..count).min_by_key(|&c| sizes[c as usize]).unwrap_or(0)
     }
 
     /// Hands the rounds that ended in the last delta to the results writer (a channel
@@ -622,6 +684,14 @@ impl Session {
         }
         (resyncs, bytes)
     }
+}
+
+/// Every viewer's view brought up to date (nothing to sum).
+#[derive(Default)]
+struct Updated;
+
+impl std::ops::AddAssign for Updated {
+    fn add_assign(&mut self, Updated: Updated) {}
 }
 
 /// What sending one tick's delta found, summed over the members.

@@ -35,6 +35,7 @@ pub use replication::DRIFT_QUANTA;
 
 use collision::Contacts;
 pub(crate) use interest::Cells;
+use interest::Cohorts;
 use replication::{Outbound, Replica, Replicated};
 use round::Round;
 use state::{
@@ -57,7 +58,8 @@ pub enum TickSet {
     /// New contacts score; rounds end and start.
     Score,
     /// On a send tick (every `tick_hz / send_hz` ticks), the delta is built from what
-    /// changed since the last one.
+    /// changed since the last one; with interest management, every tick brings one
+    /// cohort's cells up to date.
     Replicate,
 }
 
@@ -129,7 +131,7 @@ impl Simulation {
             .view
             .and_then(|view| CellGrid::new(&view, &arena_info(&rules)))
         {
-            world.insert_resource(Cells::new(grid, rules.send_every));
+            world.insert_resource(Cohorts::new(grid, rules.send_every));
         }
         world.insert_resource(rules);
         world.insert_resource(Outbound::default());
@@ -161,8 +163,12 @@ impl Simulation {
             (round::score_contacts, round::run_round)
                 .chain()
                 .in_set(TickSet::Score),
-            replication::build_delta
-                .run_if(replication::is_send_tick)
+            (
+                replication::collect_events,
+                interest::sort_into_cells.run_if(resource_exists::<Cohorts>),
+                replication::build_delta.run_if(replication::is_send_tick),
+            )
+                .chain()
                 .in_set(TickSet::Replicate),
         ));
         let snapshot_query = world.query();
@@ -193,14 +199,23 @@ impl Simulation {
         self.cells().and(self.rules().view)
     }
 
-    /// The cells and their news, with interest management.
+    /// The cells and their news of the cohort sent at the last tick, with interest
+    /// management.
     pub(crate) fn cells(&self) -> Option<&Cells> {
-        self.world.get_resource::<Cells>()
+        self.world.get_resource::<Cohorts>().map(Cohorts::cells)
+    }
+
+    /// The cohort of viewers sent at the last tick, and how many there are, with
+    /// interest management: a viewer of cohort `c` is sent on the ticks that are `c`
+    /// modulo their count.
+    pub(crate) fn cohort_due(&self) -> Option<(u32, u32)> {
+        let cohorts = self.world.get_resource::<Cohorts>()?;
+        Some((cohorts.due(), cohorts.count()))
     }
 
     /// The cells, when the session has interest management.
     pub fn grid(&self) -> Option<CellGrid> {
-        self.cells().map(|c| c.grid)
+        self.world.get_resource::<Cohorts>().map(Cohorts::grid)
     }
 
     /// The cell clients were last told an entity is in (with interest management).
@@ -227,44 +242,33 @@ impl Simulation {
         }
     }
 
-    /// [`Simulation::write_cell`] as the ECS has it, from each entity's components and
-    /// what its replica last sent, not from what the cells keep: what tests hold the
-    /// views to.
+    /// The entities whose true position is in `cell`, as the ECS has them (motion in
+    /// wire quanta, fixed facts, points), not from what the cells keep: what tests hold
+    /// the cells of the cohort sent at the last tick to. Its clients hold each of these
+    /// within [`DRIFT_QUANTA`] of this motion.
     #[cfg(test)]
     pub(crate) fn cell_as_the_world_has_it(
         &mut self,
         cell: u32,
-        out: &mut arena_shared::protocol::CellNews,
-    ) {
-        out.clear();
-        let Some(cells) = self.world.get_resource::<Cells>() else {
-            return;
+    ) -> Vec<(
+        arena_shared::protocol::EntityState,
+        arena_shared::protocol::Spawn,
+        u32,
+    )> {
+        let Some(grid) = self.grid() else {
+            return Vec::new();
         };
-        let tick = self.world.resource::<Clock>().tick;
-        let origin = cells.grid.origin(cell);
-        let news = cells.news(cell);
-        out.collided.extend_from_slice(&news.collided);
-        out.stopped.extend_from_slice(&news.stopped);
-        for id in cells.members(cell) {
-            let Some(&entity) = self.index.get(id) else {
-                continue;
-            };
-            if let Ok((replicated, replica)) = self.snapshot_query.get(&self.world, entity)
-                && let Some((spawn, state)) = replication::arrival_of(replicated, replica, tick)
-            {
-                out.entered
-                    .push(arena_shared::protocol::Arrival::of(&state, origin));
-                out.spawns.push(spawn);
-            }
-            if let Some(score) = self.world.get::<Score>(entity)
-                && score.0 > 0
-            {
-                out.scores.push(arena_shared::protocol::Score {
-                    id: *id,
-                    points: score.0,
-                });
-            }
-        }
+        let tick_hz = self.rules().tick_hz;
+        self.snapshot_query
+            .iter(&self.world)
+            .filter_map(|((id, position, velocity, body, player, _, score), _)| {
+                let now = replication::wire_state(id.0, position, velocity, tick_hz);
+                (grid.cell_at(now.x, now.y) == cell).then(|| {
+                    let spawn = replication::spawn_of(id.0, body, player);
+                    (now, spawn, score.map_or(0, |s| s.0))
+                })
+            })
+            .collect()
     }
 
     fn rules(&self) -> &Rules {
@@ -334,6 +338,9 @@ impl Simulation {
         self.players -= 1;
         self.world.despawn(entity);
         self.world.resource_mut::<Outbound>().removed.push(id);
+        if let Some(mut cohorts) = self.world.get_resource_mut::<Cohorts>() {
+            cohorts.remove(id);
+        }
         self.world
             .resource_mut::<TickEvents>()
             .0

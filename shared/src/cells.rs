@@ -52,6 +52,7 @@ impl CellGrid {
 
     /// The cell holding the point `(x, y)` (position quanta); a point outside the arena
     /// belongs to the nearest cell.
+    #[inline]
     pub fn cell_at(&self, x: i32, y: i32) -> u32 {
         let axis = |v: i32, count: u32| ((v.max(0) / self.cell_size) as u32).min(count - 1);
         axis(y, self.rows) * self.cols + axis(x, self.cols)

@@ -14,6 +14,7 @@ use crate::protocol::{
 
 /// Where an entity reported as `base` is `ticks` ticks later: dead reckoning in integer
 /// quanta, so server and clients agree to the quantum.
+#[inline]
 pub fn extrapolate(base: &EntityState, ticks: u32) -> EntityState {
     let step = |p: i32, v: i32| {
         let moved = i64::from(p) + i64::from(v) * i64::from(ticks);

@@ -17,6 +17,7 @@ pub const POS_SCALE: f32 = 8.0;
 pub const DIR_SCALE: f32 = 127.0;
 
 /// A position coordinate (game units) as wire quanta.
+#[inline]
 pub fn position_to_wire(units: f32) -> i32 {
     (units * POS_SCALE).round() as i32
 }
@@ -27,6 +28,7 @@ pub fn position_from_wire(quanta: i32) -> f32 {
 }
 
 /// A velocity coordinate (units per second) as wire quanta per tick.
+#[inline]
 pub fn velocity_to_wire(units_per_second: f32, tick_hz: u16) -> i32 {
     (units_per_second * POS_SCALE / f32::from(tick_hz.max(1))).round() as i32
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arena_shared::limits::{MAX_NAME_CHARS, close_code};
 use arena_shared::protocol::{ControllerStatus, EntityId, GameEvent, Paired, Role, ServerMessage};
 
-use super::{Dormant, Kind, Member, Session, Sight, new_token};
+use super::{Dormant, Kind, Member, NOT_SENT_VIEWS, Session, Sight, new_token};
 use crate::commands::{ConnId, Departure, JoinRequest};
 use crate::frame::encode;
 use crate::input_slot::InputSlot;
@@ -111,9 +111,11 @@ impl Session {
                 return;
             }
         };
+        let cohort = self.quietest_cohort();
         self.members.push(Member {
             conn: request.conn,
             outbox: request.outbox,
+            cohort,
             kind: Kind::Viewer {
                 player,
                 input: request.input,
@@ -184,6 +186,7 @@ impl Session {
         self.members.push(Member {
             conn,
             outbox,
+            cohort: NOT_SENT_VIEWS,
             kind: Kind::Controller {
                 player,
                 fed_score: score,

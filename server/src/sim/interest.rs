@@ -1,13 +1,19 @@
-//! The world's cells, and each cell's news since the last send: what interest
-//! management sends to the clients that see a cell.
+//! The world's cells as each cohort of viewers was last told them, and each cell's news
+//! since that cohort's last send: what interest management sends to the clients that
+//! see a cell.
 //!
-//! [`super::replication::build_delta`] sorts what it reports into the cells as it goes:
-//! an entity whose cell changed since the last send *enters* its new cell with its full
-//! state (a forced report, so that every client agrees on its motion from then on) and
-//! *leaves* the old one; an entity reported in place is *moved* in its cell; collisions
-//! and stops are placed in the cell of the entity they name. Everything else (scores,
-//! joins, leaves, rounds) is the world's news, for every client. The session encodes
-//! each dirty cell's news once and gathers the cells each client sees.
+//! Viewers are split into [`Cohorts`], one per tick between two sends, and each tick
+//! sends to one of them: a third of the viewers each tick at 30 Hz ticks and 10 Hz
+//! sends, so that no tick carries every viewer's message. Each cohort has its own
+//! [`Cells`], since what its clients were told (and when) is its own.
+//!
+//! [`sort_into_cells`] sorts the due cohort's news into its cells: an entity whose cell
+//! changed since the cohort's last send *enters* its new cell with its full state (a
+//! forced report, so that every client agrees on its motion from then on) and *leaves*
+//! the old one; an entity reported in place is *moved* in its cell; collisions and
+//! stops are placed in the cell of the entity they name. Everything else (joins,
+//! leaves, rounds) is the world's news, for every client. The session encodes each
+//! dirty cell's news once and gathers the cells each client of the cohort sees.
 
 use arena_shared::cells::CellGrid;
 use arena_shared::mirror::extrapolate;
@@ -16,6 +22,9 @@ use arena_shared::protocol::{
     MAX_ROUND_SCORES, Score, Spawn, Tick, WorldNews,
 };
 use bevy_ecs::prelude::*;
+
+use super::replication::{Replicated, drifted, spawn_of, wire_state};
+use super::state::{Clock, Rules};
 
 /// An entity in no cell (not yet reported, or gone).
 const NOWHERE: u32 = u32::MAX;
@@ -26,15 +35,16 @@ const NOWHERE: u32 = u32::MAX;
 /// the send before has gone through every viewer's buffers, with the caches cold.
 #[derive(Debug)]
 struct Known {
-    /// The state last reported, at `at`: clients extrapolate it.
+    /// The state last reported to the cohort, at `at`: its clients extrapolate it.
     state: EntityState,
     at: Tick,
     spawn: Spawn,
     points: u32,
 }
 
-/// The cells of a session with interest management.
-#[derive(Resource, Debug)]
+/// The cells of a session with interest management, as one cohort of its viewers was
+/// told them.
+#[derive(Debug)]
 pub(crate) struct Cells {
     pub grid: CellGrid,
     /// Each cell's news since the last send, indexed by cell.
@@ -66,6 +76,9 @@ pub(crate) struct Cells {
     /// How many ticks back a correction looks for the turn that explains it: the ticks
     /// between two sends, since anything earlier was reported then.
     turn_window: u32,
+    /// The events and the entities removed since this cohort's last send.
+    pending_events: Vec<GameEvent>,
+    pending_removed: Vec<EntityId>,
 }
 
 impl Cells {
@@ -84,10 +97,13 @@ impl Cells {
             tick: Tick(0),
             world: WorldNews::default(),
             turn_window,
+            pending_events: Vec::new(),
+            pending_removed: Vec::new(),
         }
     }
 
-    /// Forgets the last send's news (keeping every buffer), for the send of `tick`.
+    /// Forgets the last send's news (keeping every buffer), for the send of `tick`, and
+    /// takes out the entities removed since.
     pub(crate) fn start_send(&mut self, tick: Tick) {
         self.tick = tick;
         for &cell in &self.dirty {
@@ -97,6 +113,22 @@ impl Cells {
         }
         self.dirty.clear();
         self.world.events.clear();
+        let mut removed = std::mem::take(&mut self.pending_removed);
+        for &id in &removed {
+            self.remove(id);
+        }
+        removed.clear();
+        self.pending_removed = removed;
+    }
+
+    /// Places the events since the last send, after every entity is placed.
+    pub(crate) fn place_pending_events(&mut self) {
+        let mut events = std::mem::take(&mut self.pending_events);
+        for event in &events {
+            self.place_event(event);
+        }
+        events.clear();
+        self.pending_events = events;
     }
 
     fn news_mut(&mut self, cell: u32) -> &mut CellNews {
@@ -121,18 +153,12 @@ impl Cells {
         self.position_of.get(id.0 as usize).copied()
     }
 
-    /// Files an entity under the cell of `now`. `reported`: its motion is sent this
-    /// send (`now`); otherwise clients keep `predicted`, their extrapolation of its
-    /// last report, which a report corrects. One that changed cells enters the new one
-    /// with the motion clients are to hold (all of them agree), and is also named as
-    /// having crossed, for the clients that know it.
-    pub(crate) fn place(
-        &mut self,
-        now: &EntityState,
-        predicted: Option<&EntityState>,
-        reported: bool,
-        spawn: impl FnOnce() -> Spawn,
-    ) {
+    /// Files an entity under the cell of `now`, and reports its motion if this cohort's
+    /// clients have drifted from it ([`drifted`]) or have never had it; otherwise they
+    /// keep their extrapolation of its last report, which a report corrects. One that
+    /// changed cells enters the new one with the motion clients are to hold (all of
+    /// them agree), and is also named as having crossed, for the clients that know it.
+    pub(crate) fn place(&mut self, now: &EntityState, spawn: impl FnOnce() -> Spawn) {
         let id = now.id;
         let cell = self.grid.cell_at(now.x, now.y);
         let slot = id.0 as usize;
@@ -144,25 +170,34 @@ impl Cells {
         }
         self.position_of[slot] = (now.x, now.y);
         let was = self.cell_of[slot];
-        let believed = predicted.unwrap_or(now);
-        let correction = reported.then(|| Correction::between(believed, now, self.turn_window));
         let tick = self.tick;
-        let known = self.known[slot].get_or_insert_with(|| Known {
-            state: *believed,
-            at: tick,
-            spawn: spawn(),
-            points: 0,
-        });
-        if reported {
-            (known.state, known.at) = (*now, tick);
-        }
-        let spawn = (was != cell).then(|| known.spawn.clone());
+        let (believed, correction) = match &mut self.known[slot] {
+            Some(known) => {
+                let believed = extrapolate(&known.state, tick.since(known.at));
+                let correction = drifted(&believed, now).then(|| {
+                    (known.state, known.at) = (*now, tick);
+                    Correction::between(&believed, now, self.turn_window)
+                });
+                (believed, correction)
+            }
+            known @ None => {
+                *known = Some(Known {
+                    state: *now,
+                    at: tick,
+                    spawn: spawn(),
+                    points: 0,
+                });
+                (*now, None)
+            }
+        };
         if was == cell {
             if let Some(correction) = correction {
                 self.news_mut(cell).moved.push(correction);
             }
             return;
         }
+        let spawn = self.known[slot].as_ref().map(|k| k.spawn.clone());
+        let held = if correction.is_some() { *now } else { believed };
         if was != NOWHERE {
             self.leave(id, was);
         }
@@ -170,8 +205,7 @@ impl Cells {
         self.members[cell as usize].push(id);
         let origin = self.grid.origin(cell);
         let news = self.news_mut(cell);
-        let held = if reported { now } else { believed };
-        news.entered.push(Arrival::of(held, origin));
+        news.entered.push(Arrival::of(&held, origin));
         news.spawns.extend(spawn);
         if was != NOWHERE {
             news.crossed.push(id);
@@ -234,14 +268,18 @@ impl Cells {
         }
     }
 
-    /// A player's new score goes with the cell it is in.
+    /// A player's score, if this cohort was told another, goes with the cell it is in.
     pub(crate) fn place_score(&mut self, score: Score) {
-        if let Some(cell) = self.cell_of(score.id) {
-            if let Some(known) = &mut self.known[score.id.0 as usize] {
-                known.points = score.points;
+        let Some(cell) = self.cell_of(score.id) else {
+            return;
+        };
+        if let Some(known) = &mut self.known[score.id.0 as usize] {
+            if known.points == score.points {
+                return;
             }
-            self.news_mut(cell).scores.push(score);
+            known.points = score.points;
         }
+        self.news_mut(cell).scores.push(score);
     }
 
     /// Writes `cell` in full, as a client it comes into view of is sent it: every
@@ -317,6 +355,87 @@ impl Cells {
     }
 }
 
+/// The cohorts of a session's viewers, each with its cells: cohort `c` is sent on the
+/// ticks whose number is `c` modulo the ticks between two sends.
+#[derive(Resource, Debug)]
+pub(crate) struct Cohorts {
+    cells: Vec<Cells>,
+    /// The cohort sent at the last tick.
+    due: usize,
+}
+
+impl Cohorts {
+    /// One cohort per tick between two sends (`send_every`).
+    pub(crate) fn new(grid: CellGrid, send_every: u32) -> Cohorts {
+        let count = send_every.max(1);
+        Cohorts {
+            cells: (0..count).map(|_| Cells::new(grid, count)).collect(),
+            due: 0,
+        }
+    }
+
+    /// How many cohorts there are.
+    pub(crate) fn count(&self) -> u32 {
+        self.cells.len() as u32
+    }
+
+    /// The cohort sent at the last tick.
+    pub(crate) fn due(&self) -> u32 {
+        self.due as u32
+    }
+
+    /// The due cohort's cells, brought up to the last tick.
+    pub(crate) fn cells(&self) -> &Cells {
+        &self.cells[self.due]
+    }
+
+    /// The cells every cohort shares the grid of.
+    pub(crate) fn grid(&self) -> CellGrid {
+        self.cells[0].grid
+    }
+
+    /// An entity removed from the world, for every cohort's next send.
+    pub(crate) fn remove(&mut self, id: EntityId) {
+        for cells in &mut self.cells {
+            cells.pending_removed.push(id);
+        }
+    }
+
+    /// A tick's events, for every cohort's next send.
+    pub(crate) fn note_events(&mut self, events: &[GameEvent]) {
+        for cells in &mut self.cells {
+            cells.pending_events.extend_from_slice(events);
+        }
+    }
+}
+
+/// Brings the due cohort's cells up to this tick: every entity placed (and reported
+/// if its clients have drifted from it), each player's acknowledgement and score
+/// noted, and the events since that cohort's last send placed.
+pub(crate) fn sort_into_cells(
+    clock: Res<Clock>,
+    rules: Res<Rules>,
+    mut cohorts: ResMut<Cohorts>,
+    entities: Query<Replicated>,
+) {
+    let cohorts = &mut *cohorts;
+    cohorts.due = (clock.tick.0 % cohorts.count()) as usize;
+    let cells = &mut cohorts.cells[cohorts.due];
+    cells.start_send(clock.tick);
+    for (id, position, velocity, body, player, steering, score) in &entities {
+        let now = wire_state(id.0, position, velocity, rules.tick_hz);
+        cells.place(&now, || spawn_of(id.0, body, player));
+        if let (Some(steering), Some(score)) = (steering, score) {
+            cells.note_player(id.0, steering.seq, score.0);
+            cells.place_score(Score {
+                id: id.0,
+                points: score.0,
+            });
+        }
+    }
+    cells.place_pending_events();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,15 +485,15 @@ mod tests {
             ..at(1, 20, 50)
         };
         cells.start_send(Tick(3));
-        cells.place(&moving, None, true, || ball(1));
-        cells.place(&at(2, 80, 80), None, true, || ball(2));
+        cells.place(&moving, || ball(1));
+        cells.place(&at(2, 80, 80), || ball(2));
         cells.place_score(Score {
             id: EntityId(2),
             points: 4,
         });
         cells.place_event(&GameEvent::Still { id: EntityId(2) });
-        // Three ticks on, unreported: the cell in full has ball 1 where clients
-        // extrapolate it, and this send's stop is still there.
+        // Three ticks on, within the drift of where clients extrapolate ball 1: the
+        // cell in full has it there, and this send's stop is still there.
         cells.start_send(Tick(6));
         let extrapolated = EntityState {
             x: 26,
@@ -386,11 +505,15 @@ mod tests {
                 x: 27,
                 ..extrapolated
             },
-            Some(&extrapolated),
-            false,
             || ball(1),
         );
-        cells.place(&at(2, 80, 80), Some(&at(2, 80, 80)), false, || ball(2));
+        cells.place(&at(2, 80, 80), || ball(2));
+        assert!(cells.dirty().is_empty(), "nothing to report");
+        cells.place_score(Score {
+            id: EntityId(2),
+            points: 4,
+        });
+        assert!(cells.dirty().is_empty(), "a score told before is not news");
         cells.place_event(&GameEvent::Still { id: EntityId(1) });
         let mut full = CellNews::default();
         cells.write_full(0, &mut full);
@@ -410,17 +533,18 @@ mod tests {
             }]
         );
         assert_eq!(full.stopped, vec![EntityId(1)]);
-        // Gone: no longer in it.
+        // Gone: no longer in it, from the next send on.
+        cells.pending_removed.push(EntityId(1));
         cells.start_send(Tick(9));
-        cells.remove(EntityId(1));
         cells.write_full(0, &mut full);
         assert_eq!(full.spawns, vec![ball(2)]);
+        assert_eq!(cells.news(0).left, vec![EntityId(1)]);
     }
 
     #[test]
     fn an_entity_enters_its_first_cell_then_moves_in_it_then_crosses() {
         let mut cells = cells();
-        cells.place(&at(1, 50, 50), None, true, || ball(1));
+        cells.place(&at(1, 50, 50), || ball(1));
         assert_eq!(cells.dirty(), &[0], "enters cell 0");
         assert_eq!(cells.news(0).entered.len(), 1);
         assert_eq!(cells.news(0).spawns, vec![ball(1)]);
@@ -428,26 +552,30 @@ mod tests {
         assert!(cells.part(0, true).is_none(), "nobody knows it yet");
         assert_eq!(cells.members(0), &[EntityId(1)]);
 
-        // Reported in place: a correction from where clients extrapolate it.
+        // Set moving: reported, with a correction from where clients hold it.
         cells.start_send(Tick(3));
-        let predicted = at(1, 57, 49);
-        cells.place(&at(1, 60, 50), Some(&predicted), true, || ball(1));
+        let rolling = EntityState {
+            vx: 12,
+            ..at(1, 60, 50)
+        };
+        cells.place(&rolling, || ball(1));
         let correction = cells.news(0).moved[0];
-        assert_eq!((correction.dx, correction.dy), (3, 1));
-        assert_eq!(correction.applied_to(&predicted), at(1, 60, 50));
+        assert_eq!(correction.applied_to(&at(1, 50, 50)), rolling);
         assert!(cells.came_from(0).is_empty());
+        // Where clients extrapolate it, give or take less than the drift: no news.
         cells.start_send(Tick(6));
-        cells.place(&at(1, 70, 50), Some(&predicted), false, || ball(1));
+        cells.place(&EntityState { x: 97, ..rolling }, || ball(1));
         assert!(cells.dirty().is_empty(), "unreported in place: no news");
 
         // Crossing unreported: clients keep their extrapolation. Those that did not
         // know it get that, from the new cell's corner, with its spawn; those that
         // did are told only that it crossed.
-        let believed = at(1, 98, 50);
-        cells.place(&at(1, 101, 50), Some(&believed), false, || ball(1));
+        cells.start_send(Tick(9));
+        let believed = EntityState { x: 132, ..rolling };
+        cells.place(&EntityState { x: 133, ..rolling }, || ball(1));
         assert_eq!(cells.news(0).left, vec![EntityId(1)]);
         let arrival = cells.news(1).entered[0];
-        assert_eq!((arrival.x, arrival.y), (-2, 50));
+        assert_eq!((arrival.x, arrival.y), (32, 50));
         assert_eq!(arrival.state(cells.grid.origin(1)), believed);
         assert_eq!(cells.came_from(1), &[0]);
         let known = cells.part(1, true).expect("it came from a cell");
@@ -461,20 +589,21 @@ mod tests {
         assert_eq!(cells.cell_of(EntityId(1)), Some(1));
 
         // Crossing back and turning on the way: a correction for those that know it.
-        cells.start_send(Tick(9));
+        cells.start_send(Tick(12));
         let turned = EntityState {
             vx: -4,
             ..at(1, 95, 50)
         };
-        cells.place(&turned, Some(&at(1, 104, 50)), true, || ball(1));
+        cells.place(&turned, || ball(1));
         let known = cells.part(0, true).expect("it came from a cell");
         assert_eq!(known.crossed, &[EntityId(1)]);
-        assert_eq!(known.moved.1[0].applied_to(&at(1, 104, 50)), turned);
+        let held = EntityState { x: 168, ..rolling };
+        assert_eq!(known.moved.1[0].applied_to(&held), turned);
         let unknown = cells.part(0, false).expect("always");
         assert_eq!(unknown.entered[0].state(cells.grid.origin(0)), turned);
         assert!(unknown.moved.1.is_empty());
 
-        cells.start_send(Tick(12));
+        cells.start_send(Tick(15));
         cells.place_event(&GameEvent::Still { id: EntityId(1) });
         cells.place_event(&GameEvent::Collided {
             a: EntityId(1),

@@ -8,12 +8,13 @@
 
 use arena_shared::mirror::extrapolate;
 use arena_shared::protocol::{
-    Ack, Delta, EntityId, EntityKind, EntityState, Score as WireScore, Snapshot, Spawn, Tick,
+    Ack, Delta, EntityId, EntityKind, EntityState, GameEvent, Score as WireScore, Snapshot, Spawn,
+    Tick,
 };
 use arena_shared::quantize::{position_to_wire, velocity_to_wire};
 use bevy_ecs::prelude::*;
 
-use super::interest::Cells;
+use super::interest::Cohorts;
 use super::state::{
     Body, Clock, NetId, Player, Position, Rules, Score, Steering, TickEvents, Velocity,
 };
@@ -41,6 +42,8 @@ pub(crate) struct Outbound {
     pub delta: Delta,
     /// Entities removed since the last delta.
     pub removed: Vec<EntityId>,
+    /// Events since the last delta.
+    events: Vec<GameEvent>,
 }
 
 /// The components replication reads.
@@ -59,16 +62,30 @@ pub(crate) fn is_send_tick(clock: Res<Clock>, rules: Res<Rules>) -> bool {
     clock.tick.0.is_multiple_of(rules.send_every)
 }
 
+/// Every tick: the tick's events wait for the next delta, and for each cohort's next
+/// send with interest management.
+pub(crate) fn collect_events(
+    mut events: ResMut<TickEvents>,
+    mut outbound: ResMut<Outbound>,
+    cohorts: Option<ResMut<Cohorts>>,
+) {
+    if let Some(mut cohorts) = cohorts {
+        cohorts.note_events(&events.0);
+    }
+    outbound.events.append(&mut events.0);
+}
+
 /// Fills [`Outbound::delta`] with what changed for clients since the last delta: events
-/// and removals gather in their resources until then, acknowledgements and scores are
-/// the latest, and motion is compared with what was last sent. With interest
-/// management the same news is also sorted into [`Cells`].
+/// and removals gather in [`Outbound`] until then, acknowledgements and scores are the
+/// latest, and motion is compared with what was last sent. With interest management
+/// the delta holds only the events and removals (what the controllers' feeds and the
+/// results read): clients are sent their cohort's cells instead, so nobody holds the
+/// whole world's motion.
 pub(crate) fn build_delta(
     clock: Res<Clock>,
     rules: Res<Rules>,
     mut outbound: ResMut<Outbound>,
-    mut events: ResMut<TickEvents>,
-    mut cells: Option<ResMut<Cells>>,
+    cohorts: Option<Res<Cohorts>>,
     mut entities: Query<(Replicated, &mut Replica)>,
 ) {
     let outbound = &mut *outbound;
@@ -81,12 +98,9 @@ pub(crate) fn build_delta(
     delta.removed.clear();
     delta.removed.append(&mut outbound.removed);
     delta.events.clear();
-    std::mem::swap(&mut delta.events, &mut events.0);
-    if let Some(cells) = cells.as_deref_mut() {
-        cells.start_send(clock.tick);
-        for &id in &delta.removed {
-            cells.remove(id);
-        }
+    std::mem::swap(&mut delta.events, &mut outbound.events);
+    if cohorts.is_some() {
+        return;
     }
 
     for ((id, position, velocity, body, player, steering, score), mut replica) in &mut entities {
@@ -96,19 +110,8 @@ pub(crate) fn build_delta(
                 delta.spawned.push(spawn_of(id.0, body, player));
                 true
             }
-            Some((base, at)) => drifted(&base, &now, clock.tick.since(at)),
+            Some((base, at)) => drifted(&extrapolate(&base, clock.tick.since(at)), &now),
         };
-        if let Some(cells) = cells.as_deref_mut() {
-            let predicted = replica
-                .sent
-                .map(|(base, at)| extrapolate(&base, clock.tick.since(at)));
-            cells.place(&now, predicted.as_ref(), report, || {
-                spawn_of(id.0, body, player)
-            });
-            if let (Some(steering), Some(score)) = (steering, score) {
-                cells.note_player(id.0, steering.seq, score.0);
-            }
-        }
         if report {
             delta.moved.push(now);
             replica.sent = Some((now, clock.tick));
@@ -130,14 +133,6 @@ pub(crate) fn build_delta(
                 points: score.0,
             });
             replica.reported_points = score.0;
-        }
-    }
-    if let Some(cells) = cells.as_deref_mut() {
-        for event in &delta.events {
-            cells.place_event(event);
-        }
-        for score in &delta.scores {
-            cells.place_score(*score);
         }
     }
 }
@@ -178,22 +173,7 @@ pub(crate) fn write_snapshot(
     }
 }
 
-/// An entity as a client first sees it: its fixed facts, and the motion clients that
-/// followed every send believe it has at `tick`; `None` before its first report.
-#[cfg(test)]
-pub(crate) fn arrival_of(
-    (id, _, _, body, player, _, _): <Replicated as bevy_ecs::query::QueryData>::Item<'_, '_>,
-    replica: &Replica,
-    tick: Tick,
-) -> Option<(Spawn, EntityState)> {
-    let (base, at) = replica.sent?;
-    Some((
-        spawn_of(id.0, body, player),
-        extrapolate(&base, tick.since(at)),
-    ))
-}
-
-fn spawn_of(id: EntityId, body: &Body, player: Option<&Player>) -> Spawn {
+pub(super) fn spawn_of(id: EntityId, body: &Body, player: Option<&Player>) -> Spawn {
     Spawn {
         id,
         kind: if player.is_some() {
@@ -206,7 +186,12 @@ fn spawn_of(id: EntityId, body: &Body, player: Option<&Player>) -> Spawn {
     }
 }
 
-fn wire_state(id: EntityId, position: &Position, velocity: &Velocity, tick_hz: u16) -> EntityState {
+pub(super) fn wire_state(
+    id: EntityId,
+    position: &Position,
+    velocity: &Velocity,
+    tick_hz: u16,
+) -> EntityState {
     EntityState {
         id,
         x: position_to_wire(position.0.x),
@@ -216,12 +201,12 @@ fn wire_state(id: EntityId, position: &Position, velocity: &Velocity, tick_hz: u
     }
 }
 
-fn drifted(base: &EntityState, now: &EntityState, ticks: u32) -> bool {
-    if (base.vx, base.vy) != (now.vx, now.vy) {
-        return true;
-    }
-    let believed = extrapolate(base, ticks);
-    (believed.x - now.x).abs() > DRIFT_QUANTA || (believed.y - now.y).abs() > DRIFT_QUANTA
+/// Whether clients that hold `believed` (their extrapolation of the last report) are
+/// told `now`: its velocity changed, or they are more than [`DRIFT_QUANTA`] from it.
+pub(super) fn drifted(believed: &EntityState, now: &EntityState) -> bool {
+    (believed.vx, believed.vy) != (now.vx, now.vy)
+        || (believed.x - now.x).abs() > DRIFT_QUANTA
+        || (believed.y - now.y).abs() > DRIFT_QUANTA
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use arena_shared::mirror::Mirror;
 use arena_shared::protocol::{Around, CellNews, EntityState, Look, Spawn};
 
 use super::*;
+use crate::sim::DRIFT_QUANTA;
 
 const BIG: &str = "[arena]\nwidth = 4000\nheight = 3000\n[balls]\ncount = 300\n\
                    [interest]\ncell_size = 400\nview_radius = 400\n";
@@ -33,6 +34,8 @@ impl Viewer {
                     assert!(welcome.snapshot.states.is_empty(), "and holds no entity");
                     self.mirror.reset(&welcome.snapshot);
                     self.mirror.set_cells(CellGrid::new(&view, &welcome.arena));
+                    self.mirror
+                        .set_step(u32::from(welcome.tick_hz / welcome.send_hz.max(1)));
                 }
                 ServerMessage::View(view) => {
                     self.mirror
@@ -68,24 +71,45 @@ fn viewer(session: &mut Session, conn: ConnId, role: Role) -> (Viewer, Arc<Input
     (viewer, input)
 }
 
-/// What the server holds in the cells seen from `around`.
+/// What the server holds in the cells seen from `around`, as the cohort sent at the
+/// last tick is told it, checked against the ECS: the same entities, spawns and points,
+/// each within the drift of its true motion.
 fn truth(session: &mut Session, around: Around) -> Known {
     let grid = session.sim.grid().expect("cells");
     let mut cells = Vec::new();
     grid.seen(around, &mut cells);
     let mut out = BTreeMap::new();
-    let mut full = CellNews::default();
     let mut written = CellNews::default();
     for cell in cells {
-        session.sim.cell_as_the_world_has_it(cell, &mut full);
         // What the server sends of a cell in full, from what its cells keep.
         session.sim.write_cell(cell, &mut written);
-        assert_eq!(written, full, "cell {cell} in full");
         let origin = grid.origin(cell);
-        out.extend(
-            (full.entered.iter().zip(&full.spawns))
-                .map(|(a, spawn)| (a.id, (a.state(origin), spawn.clone()))),
+        let sent: Known = (written.entered.iter().zip(&written.spawns))
+            .map(|(a, spawn)| (a.id, (a.state(origin), spawn.clone())))
+            .collect();
+        let world = session.sim.cell_as_the_world_has_it(cell);
+        assert_eq!(
+            sent.keys().collect::<BTreeSet<_>>(),
+            world.iter().map(|(s, ..)| &s.id).collect::<BTreeSet<_>>(),
+            "cell {cell}: no ghost, nothing missing"
         );
+        for (state, spawn, points) in &world {
+            let (held, told) = &sent[&state.id];
+            assert_eq!(told, spawn, "cell {cell}");
+            assert_eq!(
+                (held.vx, held.vy),
+                (state.vx, state.vy),
+                "{held:?} {state:?}"
+            );
+            assert!(
+                (held.x - state.x).abs() <= DRIFT_QUANTA
+                    && (held.y - state.y).abs() <= DRIFT_QUANTA,
+                "cell {cell}: {held:?} has drifted from {state:?}"
+            );
+            let scored = written.scores.iter().find(|s| s.id == state.id);
+            assert_eq!(scored.map_or(0, |s| s.points), *points, "{spawn:?}");
+        }
+        out.extend(sent);
     }
     out
 }
@@ -179,6 +203,71 @@ fn a_player_walking_across_the_world_knows_exactly_the_cells_around_it() {
         truth(&mut session, Around::Point { x: 0, y: 0 }).len() < session.entity_count() / 4,
         "a view is a small part of the world"
     );
+}
+
+#[test]
+fn each_cohort_of_viewers_is_sent_on_its_own_tick_and_holds_exactly_its_cells() {
+    // 30 Hz ticks, 10 Hz sends: three cohorts, a third of the viewers each tick.
+    let config = format!("{BIG}[network]\nsend_hz = 10\n");
+    let mut session = Session::new("t".into(), &tunables(&config), 11);
+    let mut players: Vec<(Viewer, Arc<InputSlot>)> = (0..30)
+        .map(|conn| viewer(&mut session, conn, Role::Player))
+        .collect();
+    for (conn, (_, input)) in players.iter().enumerate() {
+        input.store(Move {
+            seq: 1,
+            dx: ((conn * 37) % 255) as i8,
+            dy: ((conn * 53 + 90) % 255) as i8,
+        });
+    }
+    // A spectator that follows player 4 is sent with it, whatever cohort it joined.
+    let (mut follower, _) = viewer(&mut session, 30, Role::Spectator);
+    let fanout = FanoutPool::inline();
+    session.tick(&fanout);
+    for (player, _) in &mut players {
+        player.read();
+    }
+    let followed = session.player_of(4).expect("a player");
+    session.look(30, Look::Follow { id: followed });
+    let mut last_view: Vec<Option<u32>> = vec![None; players.len()];
+    for _ in 0..120 {
+        session.tick(&fanout);
+        let tick = session.sim.tick().0;
+        let (due, cohorts) = session.sim.cohort_due().expect("cells");
+        assert_eq!((due, cohorts), (tick % 3, 3));
+        let mut sent = 0;
+        for (conn, (player, _)) in players.iter_mut().enumerate() {
+            let views = player.views;
+            player.read();
+            if player.views == views {
+                continue;
+            }
+            sent += 1;
+            assert_eq!(player.views, views + 1, "one view a send");
+            assert_eq!(
+                conn as u32 % 3,
+                due,
+                "tick {tick}: joiners fill the cohorts in turn"
+            );
+            if let Some(last) = last_view[conn] {
+                assert_eq!(tick - last, 3, "a view every third tick");
+            }
+            last_view[conn] = Some(tick);
+            let me = session.player_of(conn as ConnId).expect("a player");
+            let seen_from = around(&session, me);
+            let truth = truth(&mut session, seen_from);
+            assert_eq!(player.states(), truth, "tick {tick}: player {conn}");
+        }
+        assert_eq!(sent, 10, "tick {tick}: a third of the viewers");
+        let views = follower.views;
+        follower.read();
+        if due == 1 {
+            assert_eq!(follower.views, views + 1, "sent with its player");
+            assert_eq!(follower.states(), players[4].0.states());
+        } else {
+            assert_eq!(follower.views, views, "tick {tick}: not its player's tick");
+        }
+    }
 }
 
 #[test]
