@@ -7,8 +7,14 @@ use crate::recording::Input;
 /// Plays one 2-second round of a fresh game with steering, a late joiner, a player
 /// who goes away and one who leaves; its replay file.
 fn played_round() -> ReplayFile {
-    let overrides = "[round]\nlength_s = 2\nintermission_s = 0.5\n[balls]\ncount = 12\n";
-    let tunables = Tunables::merged(overrides, "test").expect("valid");
+    played_round_with("")
+}
+
+/// [`played_round`] with `more` tunables.
+fn played_round_with(more: &str) -> ReplayFile {
+    let overrides =
+        format!("[round]\nlength_s = 2\nintermission_s = 0.5\n[balls]\ncount = 12\n{more}");
+    let tunables = Tunables::merged(&overrides, "test").expect("valid");
     let mut sim = Simulation::new(&tunables, 5);
     sim.record_rounds();
     let ann = sim.spawn_player("Ann");
@@ -76,6 +82,30 @@ fn a_recorded_round_re_plays_to_the_same_states() -> Result<(), ReplayError> {
             .iter()
             .any(|d| d.spawned.iter().any(|s| s.name == "Carl")),
         "the late joiner arrives in the deltas"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_big_world_s_round_re_plays_whole() -> Result<(), ReplayError> {
+    // Its players were sent only their cells, with no whole-world motion; the replay
+    // shows every body moving all the same.
+    let file = played_round_with("[interest]\ncell_size = 400\nview_radius = 400\n");
+    assert!(matches!(file.verify()?, Verdict::Same { .. }));
+    let frames = file.frames()?;
+    assert_eq!(
+        frames.snapshot.spawns.len(),
+        12,
+        "the balls; the players join after"
+    );
+    let moved: std::collections::BTreeSet<_> = frames
+        .deltas
+        .iter()
+        .flat_map(|d| d.moved.iter().map(|m| m.id))
+        .collect();
+    assert!(
+        moved.len() >= 15,
+        "every ball and player reported: {moved:?}"
     );
     Ok(())
 }
