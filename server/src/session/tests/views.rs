@@ -271,6 +271,57 @@ fn each_cohort_of_viewers_is_sent_on_its_own_tick_and_holds_exactly_its_cells() 
 }
 
 #[test]
+fn a_phone_in_a_big_world_is_fed_each_event_once_on_the_whole_world_s_send_ticks() {
+    let config = "[arena]\nwidth = 4000\nheight = 3000\n[balls]\ncount = 0\n\
+                  [interest]\ncell_size = 400\nview_radius = 400\n[network]\nsend_hz = 10\n";
+    let mut session = Session::new("t".into(), &tunables(config), 1);
+    let (mut page, _) = viewer(&mut session, 1, Role::Player);
+    let fanout = FanoutPool::inline();
+    session.tick(&fanout);
+    let player = session.player_of(1).expect("a player");
+    let (outbox, mut phone) = Client::pair(ROOMY);
+    let steering = Arc::new(InputSlot::default());
+    session
+        .attach_controller(2, player, outbox, steering.clone())
+        .unwrap_or_else(|_| panic!("the player exists"));
+    steering.store(Move {
+        seq: 1,
+        dx: 127,
+        dy: 0,
+    });
+    for tick in 0..30 {
+        if tick == 10 {
+            steering.store(Move {
+                seq: 2,
+                dx: 0,
+                dy: 0,
+            });
+        }
+        session.tick(&fanout);
+    }
+    page.read();
+    assert!(
+        page.views >= 9,
+        "the page is sent its views: {}",
+        page.views
+    );
+    let feeds: Vec<_> = decoded(&mut phone)
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerMessage::Feed(feed) => Some(feed),
+            _ => None,
+        })
+        .collect();
+    assert!(feeds.iter().all(|f| f.tick.0 % 3 == 0), "{feeds:?}");
+    let stops = feeds
+        .iter()
+        .flat_map(|f| &f.events)
+        .filter(|e| matches!(e, GameEvent::Still { id } if *id == player))
+        .count();
+    assert_eq!(stops, 1, "the stop, once: {feeds:?}");
+}
+
+#[test]
 fn spectators_watch_a_point_a_player_or_everything() {
     let mut session = Session::new("t".into(), &tunables(BIG), 3);
     let (mut walker, _) = viewer(&mut session, 1, Role::Player);
