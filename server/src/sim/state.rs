@@ -127,8 +127,9 @@ pub(crate) struct Clock {
     pub tick: Tick,
 }
 
-/// What happened since the last delta was built; `build_delta` moves it into the delta.
-/// Joins and leaves between ticks land here too, so they reach the next delta.
+/// What happened this tick; `collect_events` moves it on to wait for the next delta
+/// (and each cohort's next send). Joins and leaves between ticks land here too, so
+/// they reach the next ones.
 #[derive(Resource, Debug, Default)]
 pub(crate) struct TickEvents(pub Vec<GameEvent>);
 
