@@ -51,6 +51,16 @@ fn join(session: &mut Session, conn: ConnId, role: Role, room: usize) -> (Client
     join_with_token(session, conn, role, room, None)
 }
 
+/// A phone attached to `player` as controller `conn`: its far end and its input slot.
+fn attach_phone(session: &mut Session, conn: ConnId, player: EntityId) -> (Client, Arc<InputSlot>) {
+    let (outbox, phone) = Client::pair(ROOMY);
+    let input = Arc::new(InputSlot::default());
+    session
+        .attach_controller(conn, player, outbox, input.clone())
+        .unwrap_or_else(|_| panic!("the player exists"));
+    (phone, input)
+}
+
 /// Joins session "t" as `p{conn}`, presenting `token` if given.
 fn join_with_token(
     session: &mut Session,

@@ -15,11 +15,7 @@ fn a_controller_steers_through_its_players_slot_and_is_closed_when_the_page_leav
     session.tick(&FanoutPool::inline());
     decoded(&mut page);
     let player = session.player_of(1).expect("the page has a player");
-    let (outbox, mut phone) = Client::pair(ROOMY);
-    let phone_input = Arc::new(InputSlot::default());
-    session
-        .attach_controller(2, player, outbox, phone_input.clone())
-        .unwrap_or_else(|_| panic!("the player exists"));
+    let (mut phone, _) = attach_phone(&mut session, 2, player);
     assert!(matches!(decoded(&mut phone)[0], ServerMessage::Paired(_)));
     assert!(
         matches!(
@@ -163,11 +159,7 @@ fn a_phone_keeps_steering_when_its_players_page_reconnects() {
     let (mut page, _) = join(&mut session, 1, Role::Player, ROOMY);
     session.tick(&FanoutPool::inline());
     let (player, token) = welcome(&mut page);
-    let (outbox, _phone) = Client::pair(ROOMY);
-    let phone_input = Arc::new(InputSlot::default());
-    session
-        .attach_controller(2, player, outbox, phone_input.clone())
-        .unwrap_or_else(|_| panic!("the player exists"));
+    let (_phone, phone_input) = attach_phone(&mut session, 2, player);
 
     // The page's connection drops and comes back with its token.
     session.leave(1, Departure::Lost);

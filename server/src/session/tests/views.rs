@@ -279,11 +279,7 @@ fn a_phone_in_a_big_world_is_fed_each_event_once_on_the_whole_world_s_send_ticks
     let fanout = FanoutPool::inline();
     session.tick(&fanout);
     let player = session.player_of(1).expect("a player");
-    let (outbox, mut phone) = Client::pair(ROOMY);
-    let steering = Arc::new(InputSlot::default());
-    session
-        .attach_controller(2, player, outbox, steering.clone())
-        .unwrap_or_else(|_| panic!("the player exists"));
+    let (mut phone, steering) = attach_phone(&mut session, 2, player);
     steering.store(Move {
         seq: 1,
         dx: 127,
