@@ -19,7 +19,7 @@ pub const DIR_SCALE: f32 = 127.0;
 /// A position coordinate (game units) as wire quanta.
 #[inline]
 pub fn position_to_wire(units: f32) -> i32 {
-    (units * POS_SCALE).round() as i32
+    round_to_quanta(units * POS_SCALE)
 }
 
 /// A wire position coordinate back to game units.
@@ -30,7 +30,17 @@ pub fn position_from_wire(quanta: i32) -> f32 {
 /// A velocity coordinate (units per second) as wire quanta per tick.
 #[inline]
 pub fn velocity_to_wire(units_per_second: f32, tick_hz: u16) -> i32 {
-    (units_per_second * POS_SCALE / f32::from(tick_hz.max(1))).round() as i32
+    round_to_quanta(units_per_second * POS_SCALE / f32::from(tick_hz.max(1)))
+}
+
+/// `quanta.round() as i32` (halves away from zero, saturating, NaN to 0), without the
+/// call into libm that `f32::round` is on the baseline x86-64: every entity's state is
+/// quantized on every tick of a big world. In `f64` the sum of an `f32` and one half is
+/// exact, so truncating it rounds exactly as `round` does.
+#[inline]
+fn round_to_quanta(quanta: f32) -> i32 {
+    let quanta = f64::from(quanta);
+    (quanta + 0.5f64.copysign(quanta)) as i32
 }
 
 /// A wire velocity coordinate (quanta per tick) back to units per second.
@@ -75,6 +85,55 @@ mod tests {
                 (back - units).abs() <= 0.5 / POS_SCALE,
                 "{units} came back as {back}"
             );
+        }
+    }
+
+    #[test]
+    fn quanta_are_rounded_exactly_as_f32_round_does() {
+        let below_half = 0.5f32.next_down();
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            below_half,
+            -below_half,
+            1.5,
+            2.5,
+            -2.5,
+            8_388_607.5,
+            8_388_609.0,
+            2.0e9,
+            3.0e9,
+            -3.0e9,
+            f32::MAX,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MIN_POSITIVE,
+        ];
+        // Every half-integer up to a few thousand, and the floats on either side of it.
+        for k in -5000..5000 {
+            let half = k as f32 + 0.5;
+            values.extend([half, half.next_down(), half.next_up()]);
+        }
+        for v in values {
+            assert_eq!(
+                round_to_quanta(v),
+                v.round() as i32,
+                "{v:e} ({:#x})",
+                v.to_bits()
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn any_float_is_rounded_as_f32_round_does(bits: u32) {
+            let v = f32::from_bits(bits);
+            proptest::prop_assert_eq!(round_to_quanta(v), v.round() as i32);
         }
     }
 
