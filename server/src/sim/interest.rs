@@ -29,17 +29,26 @@ use super::state::{Clock, Rules};
 /// An entity in no cell (not yet reported, or gone).
 const NOWHERE: u32 = u32::MAX;
 
-/// What clients are told of an entity in a cell, kept beside the cells so that a cell
-/// sent in full (to a client it comes into view of) is written from one dense record
-/// per entity, not from the ECS's scattered components: that writing happens after
-/// the send before has gone through every viewer's buffers, with the caches cold.
-#[derive(Debug)]
-struct Known {
-    /// The state last reported to the cohort, at `at`: its clients extrapolate it.
+/// The motion last reported to a cohort of an entity, at `at`: its clients extrapolate
+/// it. Every entity's is read on each tick, so it is kept dense (24 bytes), apart from
+/// the spawns and points that only a cell sent in full reads.
+#[derive(Debug, Clone, Copy)]
+struct Reported {
     state: EntityState,
     at: Tick,
-    spawn: Spawn,
-    points: u32,
+}
+
+impl Reported {
+    const NONE: Reported = Reported {
+        state: EntityState {
+            id: EntityId(u32::MAX),
+            x: 0,
+            y: 0,
+            vx: 0,
+            vy: 0,
+        },
+        at: Tick(0),
+    };
 }
 
 /// The cells of a session with interest management, as one cohort of its viewers was
@@ -64,8 +73,15 @@ pub(crate) struct Cells {
     /// Each entity's position at this send (quanta), indexed by its id: what a view
     /// around it is around.
     position_of: Vec<(i32, i32)>,
-    /// What clients are told of each entity in a cell, indexed by its id.
-    known: Vec<Option<Known>>,
+    /// What clients were told of each entity in a cell, indexed by its id (valid where
+    /// `cell_of` is not [`NOWHERE`]): its motion, its spawn, and its points. These are
+    /// kept beside the cells so that a cell sent in full (to a client it comes into
+    /// view of) is written from dense records, not from the ECS's scattered components:
+    /// that writing happens after the send before has gone through every viewer's
+    /// buffers, with the caches cold.
+    reported: Vec<Reported>,
+    spawns: Vec<Option<Spawn>>,
+    points: Vec<u32>,
     /// Each player's last input applied and its points at this send, indexed by its
     /// id: what its own view acknowledges, read by every viewer's update at once.
     standing: Vec<Option<(u32, u32)>>,
@@ -92,7 +108,9 @@ impl Cells {
             members: vec![Vec::new(); grid.len()],
             cell_of: Vec::new(),
             position_of: Vec::new(),
-            known: Vec::new(),
+            reported: Vec::new(),
+            spawns: Vec::new(),
+            points: Vec::new(),
             standing: Vec::new(),
             tick: Tick(0),
             world: WorldNews::default(),
@@ -165,30 +183,33 @@ impl Cells {
         if self.cell_of.len() <= slot {
             self.cell_of.resize(slot + 1, NOWHERE);
             self.position_of.resize(slot + 1, (0, 0));
-            self.known.resize_with(slot + 1, || None);
+            self.reported.resize(slot + 1, Reported::NONE);
+            self.spawns.resize_with(slot + 1, || None);
+            self.points.resize(slot + 1, 0);
             self.standing.resize(slot + 1, None);
         }
         self.position_of[slot] = (now.x, now.y);
         let was = self.cell_of[slot];
         let tick = self.tick;
-        let (believed, correction) = match &mut self.known[slot] {
-            Some(known) => {
-                let believed = extrapolate(&known.state, tick.since(known.at));
-                let correction = drifted(&believed, now).then(|| {
-                    (known.state, known.at) = (*now, tick);
-                    Correction::between(&believed, now, self.turn_window)
-                });
-                (believed, correction)
-            }
-            known @ None => {
-                *known = Some(Known {
+        let reported = &mut self.reported[slot];
+        let (believed, correction) = if was == NOWHERE {
+            *reported = Reported {
+                state: *now,
+                at: tick,
+            };
+            self.spawns[slot] = Some(spawn());
+            self.points[slot] = 0;
+            (*now, None)
+        } else {
+            let believed = extrapolate(&reported.state, tick.since(reported.at));
+            let correction = drifted(&believed, now).then(|| {
+                *reported = Reported {
                     state: *now,
                     at: tick,
-                    spawn: spawn(),
-                    points: 0,
-                });
-                (*now, None)
-            }
+                };
+                Correction::between(&believed, now, self.turn_window)
+            });
+            (believed, correction)
         };
         if was == cell {
             if let Some(correction) = correction {
@@ -196,7 +217,7 @@ impl Cells {
             }
             return;
         }
-        let spawn = self.known[slot].as_ref().map(|k| k.spawn.clone());
+        let spawn = self.spawns[slot].clone();
         let held = if correction.is_some() { *now } else { believed };
         if was != NOWHERE {
             self.leave(id, was);
@@ -219,7 +240,7 @@ impl Cells {
         if let Some(cell) = self.cell_of(id) {
             self.leave(id, cell);
             self.cell_of[id.0 as usize] = NOWHERE;
-            self.known[id.0 as usize] = None;
+            self.spawns[id.0 as usize] = None;
             self.standing[id.0 as usize] = None;
         }
     }
@@ -273,12 +294,11 @@ impl Cells {
         let Some(cell) = self.cell_of(score.id) else {
             return;
         };
-        if let Some(known) = &mut self.known[score.id.0 as usize] {
-            if known.points == score.points {
-                return;
-            }
-            known.points = score.points;
+        let points = &mut self.points[score.id.0 as usize];
+        if *points == score.points {
+            return;
         }
+        *points = score.points;
         self.news_mut(cell).scores.push(score);
     }
 
@@ -292,17 +312,19 @@ impl Cells {
         out.stopped.extend_from_slice(&news.stopped);
         let origin = self.grid.origin(cell);
         for &id in &self.members[cell as usize] {
-            let Some(Some(known)) = self.known.get(id.0 as usize) else {
+            let slot = id.0 as usize;
+            let (Some(reported), Some(Some(spawn)), Some(&points)) = (
+                self.reported.get(slot),
+                self.spawns.get(slot),
+                self.points.get(slot),
+            ) else {
                 continue;
             };
-            let held = extrapolate(&known.state, self.tick.since(known.at));
+            let held = extrapolate(&reported.state, self.tick.since(reported.at));
             out.entered.push(Arrival::of(&held, origin));
-            out.spawns.push(known.spawn.clone());
-            if known.points > 0 {
-                out.scores.push(Score {
-                    id,
-                    points: known.points,
-                });
+            out.spawns.push(spawn.clone());
+            if points > 0 {
+                out.scores.push(Score { id, points });
             }
         }
     }
