@@ -39,6 +39,8 @@ struct Reported {
 }
 
 impl Reported {
+    /// The filler of an id not placed yet: a record is read only where `cell_of` says
+    /// the entity is in a cell, so this is never taken for a report.
     const NONE: Reported = Reported {
         state: EntityState {
             id: EntityId(u32::MAX),
