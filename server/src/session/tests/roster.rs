@@ -180,6 +180,66 @@ fn a_phone_keeps_steering_when_its_players_page_reconnects() {
     assert!(steered, "the phone's input still reaches the player");
 }
 
+/// The acknowledgements of `player` in what `rx` was sent.
+fn acks_of(rx: &mut Client, player: EntityId) -> Vec<u32> {
+    decoded(rx)
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerMessage::Delta(d) => Some(d.into_owned().acks),
+            _ => None,
+        })
+        .flatten()
+        .filter(|a| a.id == player)
+        .map(|a| a.seq)
+        .collect()
+}
+
+#[test]
+fn a_phone_s_input_wins_over_its_page_s_and_a_page_gone_steers_nobody() {
+    let overrides = "[balls]\ncount = 0\n[sessions]\nreconnect_grace_s = 5\n";
+    let mut session = Session::new("t".into(), &tunables(overrides), 1);
+    let (mut page, page_input) = join(&mut session, 1, Role::Player, ROOMY);
+    let (mut watcher, _) = join(&mut session, 3, Role::Spectator, ROOMY);
+    session.tick(&FanoutPool::inline());
+    let (player, _) = welcome(&mut page);
+    decoded(&mut watcher);
+    let (_phone, phone_input) = attach_phone(&mut session, 2, player);
+
+    // In one tick the phone steers left and then the page right: the phone wins.
+    phone_input.store(Move {
+        seq: 2,
+        dx: -127,
+        dy: 0,
+    });
+    page_input.store(Move {
+        seq: 1,
+        dx: 127,
+        dy: 0,
+    });
+    session.tick(&FanoutPool::inline());
+    assert_eq!(acks_of(&mut watcher, player), [2]);
+
+    // The page leaves an input and its connection drops before the next tick: its
+    // player waits for it (the grace period), and nobody steers it with that input.
+    page_input.store(Move {
+        seq: 3,
+        dx: 0,
+        dy: 127,
+    });
+    session.leave(1, Departure::Lost);
+    for _ in 0..3 {
+        session.tick(&FanoutPool::inline());
+    }
+    assert_eq!(acks_of(&mut watcher, player), [] as [u32; 0]);
+    phone_input.store(Move {
+        seq: 4,
+        dx: 0,
+        dy: -127,
+    });
+    session.tick(&FanoutPool::inline());
+    assert_eq!(acks_of(&mut watcher, player), [4], "the phone still steers");
+}
+
 #[test]
 fn a_spectator_cannot_take_a_player_with_its_token() {
     let mut session = Session::new("t".into(), &tunables("[balls]\ncount = 0\n"), 1);
