@@ -19,7 +19,7 @@ use std::ops::AddAssign;
 use std::sync::Arc;
 
 use arena_shared::protocol::{
-    ChatLine, EntityId, Feed, GameEvent, Move, ServerMessage, Snapshot, Tick, Welcome,
+    ChatLine, EntityId, Feed, GameEvent, ServerMessage, Snapshot, Tick, Welcome,
 };
 use bytes::{Bytes, BytesMut};
 
@@ -27,7 +27,7 @@ use crate::commands::ConnId;
 use crate::config::Tunables;
 use crate::fanout::FanoutPool;
 use crate::frame::encode;
-use crate::input_slot::{Doorbell, InputSlot, Steers};
+use crate::input_slot::InputSlot;
 use crate::outbox::{Offer, Outbox, Outgoing};
 use crate::replay::ReplayFile;
 use crate::results::{PlayerResult, ResultsSink, RoundResult};
@@ -63,16 +63,6 @@ struct Member {
     /// run of them: the other cohorts' viewers are not even looked at.
     cohort: u32,
     kind: Kind,
-}
-
-impl Drop for Member {
-    /// A member gone from the session (however it went) steers nobody any more, even
-    /// with an input its reader left just before.
-    fn drop(&mut self) {
-        match &self.kind {
-            Kind::Viewer { input, .. } | Kind::Controller { input, .. } => input.detach(),
-        }
-    }
 }
 
 /// The cohort of a member that is sent no views.
@@ -144,12 +134,6 @@ pub struct Session {
     /// The mean size of the last send's messages (interest management), which the
     /// bound on unsent bytes is sized from.
     view_bytes: usize,
-    /// Rung by the input slots of its players' pages and phones when they fill: a tick
-    /// takes the inputs of those alone.
-    doorbell: Arc<Doorbell>,
-    /// The slots rung since the last tick, and their inputs, reused each tick.
-    rung: Vec<Arc<InputSlot>>,
-    steers: Vec<(Steers, Move)>,
 }
 
 /// The least bound on a socket's unsent bytes: below it, a client's own receive buffer
@@ -196,9 +180,6 @@ impl Session {
             tunables_toml: toml::to_string(tunables).unwrap_or_default().into(),
             parts: sim.grid().map(|grid| Box::new(Parts::new(grid))),
             view_bytes: 0,
-            doorbell: Arc::default(),
-            rung: Vec::new(),
-            steers: Vec::new(),
             sim,
         }
     }
@@ -253,14 +234,23 @@ impl Session {
             }
         }
         // Pages first, then phones: a phone's input of the same tick wins.
-        self.doorbell.take_rung(&mut self.rung);
-        self.steers.clear();
-        self.steers
-            .extend(self.rung.iter().filter_map(|slot| slot.take_steer()));
-        self.rung.clear();
-        self.steers.sort_by_key(|(steers, _)| steers.phone);
-        for (steers, steer) in &self.steers {
-            self.sim.steer(steers.player, steer.seq, steer.dx, steer.dy);
+        for member in &self.members {
+            if let Kind::Viewer {
+                player: Some(id),
+                input,
+                ..
+            } = &member.kind
+                && let Some(steer) = input.take()
+            {
+                self.sim.steer(*id, steer.seq, steer.dx, steer.dy);
+            }
+        }
+        for member in &self.members {
+            if let Kind::Controller { player, input, .. } = &member.kind
+                && let Some(steer) = input.take()
+            {
+                self.sim.steer(*player, steer.seq, steer.dx, steer.dy);
+            }
         }
         self.sim.step();
         self.record_replay();

@@ -1,7 +1,6 @@
 //! A joined connection's reader: `Move`s into the input slot, pings answered, pairing
 //! codes asked for, all under a per-connection message rate limit.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use arena_shared::limits::close_code;
@@ -21,7 +20,7 @@ pub(super) enum Who<'a> {
 /// Reads `Move`s, `Ping`s and pairing requests into `input` until the connection ends.
 pub(super) async fn read_inputs(
     connection: &mut Connection,
-    input: &Arc<InputSlot>,
+    input: &InputSlot,
     who: Who<'_>,
 ) -> End {
     let refuse = |why: &str| End::Refuse(close_code::POLICY_VIOLATION, why.to_owned());

@@ -10,7 +10,7 @@ use arena_shared::protocol::{ControllerStatus, EntityId, GameEvent, Paired, Role
 use super::{Dormant, Kind, Member, NOT_SENT_VIEWS, Session, Sight, new_token};
 use crate::commands::{ConnId, Departure, JoinRequest};
 use crate::frame::encode;
-use crate::input_slot::{InputSlot, Steers};
+use crate::input_slot::InputSlot;
 use crate::outbox::{Outbox, Outgoing};
 use crate::pairing::Refusal;
 
@@ -112,13 +112,6 @@ impl Session {
             }
         };
         let cohort = self.quietest_cohort();
-        if let Some(player) = player {
-            let steers = Steers {
-                player,
-                phone: false,
-            };
-            request.input.ring_to(self.doorbell.clone(), steers);
-        }
         self.members.push(Member {
             conn: request.conn,
             outbox: request.outbox,
@@ -190,11 +183,6 @@ impl Session {
         if let Some(frame) = encode(&mut self.encoder, &paired) {
             outbox.offer(Outgoing::Frame(frame));
         }
-        let steers = Steers {
-            player,
-            phone: true,
-        };
-        input.ring_to(self.doorbell.clone(), steers);
         self.members.push(Member {
             conn,
             outbox,
@@ -221,14 +209,13 @@ impl Session {
         let Some(index) = self.members.iter().position(|m| m.conn == conn) else {
             return false;
         };
-        let mut member = self.members.swap_remove(index);
-        match &mut member.kind {
+        let member = self.members.swap_remove(index);
+        match member.kind {
             Kind::Viewer {
                 player: Some(id),
                 reconnect_token,
                 ..
             } => {
-                let (id, reconnect_token) = (*id, std::mem::take(reconnect_token));
                 if self.grace_ticks == 0 || departure == Departure::Deliberate {
                     self.remove_player(id);
                 } else {
@@ -245,7 +232,7 @@ impl Session {
                 }
             }
             Kind::Viewer { player: None, .. } => {}
-            &mut Kind::Controller { player, .. } => {
+            Kind::Controller { player, .. } => {
                 let still_attached = self
                     .members
                     .iter()
