@@ -86,14 +86,7 @@ fn a_dropped_player_comes_back_as_itself_within_the_grace_period() {
     let (again, new_token) = welcome(&mut back);
     assert_eq!(again, me, "the same entity");
     assert_ne!(new_token, token, "with a fresh token");
-    let events: Vec<GameEvent> = decoded(&mut watcher)
-        .into_iter()
-        .filter_map(|m| match m {
-            ServerMessage::Delta(d) => Some(d.into_owned().events),
-            _ => None,
-        })
-        .flatten()
-        .collect();
+    let events = deltas_events(&mut watcher);
     assert!(events.contains(&GameEvent::Connection {
         id: me,
         connected: false
@@ -182,13 +175,9 @@ fn a_phone_keeps_steering_when_its_players_page_reconnects() {
 
 /// The acknowledgements of `player` in what `rx` was sent.
 fn acks_of(rx: &mut Client, player: EntityId) -> Vec<u32> {
-    decoded(rx)
+    deltas(rx)
         .into_iter()
-        .filter_map(|m| match m {
-            ServerMessage::Delta(d) => Some(d.into_owned().acks),
-            _ => None,
-        })
-        .flatten()
+        .flat_map(|d| d.acks)
         .filter(|a| a.id == player)
         .map(|a| a.seq)
         .collect()
@@ -275,15 +264,19 @@ fn welcome_message(rx: &mut Client) -> Welcome<'static> {
     }
 }
 
-fn deltas_events(rx: &mut Client) -> Vec<GameEvent> {
+/// The deltas `rx` was sent, whole.
+fn deltas(rx: &mut Client) -> Vec<arena_shared::protocol::Delta> {
     decoded(rx)
         .into_iter()
         .filter_map(|m| match m {
-            ServerMessage::Delta(d) => Some(d.into_owned().events),
+            ServerMessage::Delta(d) => Some(d.into_owned()),
             _ => None,
         })
-        .flatten()
         .collect()
+}
+
+fn deltas_events(rx: &mut Client) -> Vec<GameEvent> {
+    deltas(rx).into_iter().flat_map(|d| d.events).collect()
 }
 
 #[test]
